@@ -1,0 +1,139 @@
+/*
+ * fl_common.h - internal helpers shared by the kernel sources: SIMD dispatch, the
+ * vectorizable exp, and the fixed row blocking that keeps reductions deterministic.
+ */
+#ifndef FL_COMMON_H
+#define FL_COMMON_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fastloss.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(_OPENMP) || defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 6)
+#define FL_PRAGMA(x) _Pragma(#x)
+#else
+#define FL_PRAGMA(x)
+#endif
+
+/* `omp simd` lets the compiler vectorize float reductions without -ffast-math: it may
+ * reorder the sum across SIMD lanes (a fixed order for a given code path). */
+#define FL_SIMD_REDUCE(...) FL_PRAGMA(omp simd reduction(__VA_ARGS__))
+#define FL_SIMD FL_PRAGMA(omp simd)
+
+/*
+ * Runtime dispatch: on x86-64 with GCC, the hot row loops are compiled three times
+ * (baseline SSE2, x86-64-v3 = AVX2+FMA, x86-64-v4 = AVX-512) and the loader picks the
+ * best one the CPU has. A wheel built this way runs on any x86-64 machine.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 \
+    && defined(__linux__)
+#define FL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define FL_DISPATCH 1
+#else
+#define FL_HOT
+#define FL_DISPATCH 0
+#endif
+
+/* Rows are grouped into at most FL_MAX_BLOCKS blocks of equal size; block sums are
+ * added in block order, so the grouping never depends on the thread count. */
+#define FL_MAX_BLOCKS 256
+
+/* A row is processed in chunks that stay in L1 while they are read several times;
+ * a row has at most FL_MAX_CHUNKS chunks, so per-chunk state fits on the stack. */
+#define FL_CHUNK 2048
+#define FL_MAX_CHUNKS 512
+
+static inline ptrdiff_t fl_block_rows(ptrdiff_t n_rows)
+{
+    ptrdiff_t b = (n_rows + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;
+    return b > 0 ? b : 1;
+}
+
+static inline ptrdiff_t fl_chunk_len(ptrdiff_t n_cols)
+{
+    ptrdiff_t c = (n_cols + FL_MAX_CHUNKS - 1) / FL_MAX_CHUNKS;
+    c = (c + 63) / 64 * 64;
+    return c > FL_CHUNK ? c : FL_CHUNK;
+}
+
+static inline int64_t fl_label_at(const fl_class_target *t, ptrdiff_t i)
+{
+    return t->labels_int64 ? ((const int64_t *)t->labels)[i]
+                           : (int64_t)((const int32_t *)t->labels)[i];
+}
+
+/* ---- exp without libm, in straight-line code the compiler vectorizes ----------------
+ *
+ * exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2, |r| <= ln(2)/2, with
+ * ln 2 split Cody-Waite style (k * ln2_hi is exact). k is read from the bits of
+ * x / ln 2 + 1.5 * 2^p: round-to-nearest with no float->int conversion, so NaN is
+ * harmless. exp(r) = 1 + r q(r) is exactly 1 at r = 0, so exp(0) == 1 exactly (the
+ * softmax kernels count the entries equal to the row max that way).
+ *   float:  q of degree 5, fitted here for minimal relative error on |r| <= ln(2)/2
+ *           (approximation error 2.1e-9);
+ *   double: Taylor polynomial of degree 13 (truncation error < 6e-18).
+ * Measured over the whole range (tests/test_fast_exp.py): <= 2 ulp in both types for
+ * results >= the smallest normal number; smaller results may be flushed to 0 (an
+ * absolute error below 1.2e-38 in float, 2.3e-308 in double, irrelevant to a
+ * probability). exp(NaN) = NaN, exp(-inf) = 0, exp(x) = +inf past the overflow point.
+ */
+static inline float fl_bits_to_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+static inline uint32_t fl_f32_to_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static inline double fl_bits_to_f64(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
+static inline uint64_t fl_f64_to_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
+
+static inline float fl_expf(float x)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    x = x < -88.0f ? -88.0f : x;     /* k = -127: the scale 2^k becomes +0 */
+    x = x > 89.0f ? 89.0f : x;       /* k = 128: the scale becomes +inf */
+    const float t = x * 1.44269504088896341f + magic;
+    const float k = t - magic;
+    float r = x - k * 0.693359375f;  /* ln2_hi: 8 significant bits */
+    r = r - k * -2.12194440e-4f;     /* ln2_lo */
+    float q = 1.38427119e-3f;
+    q = q * r + 8.37496482e-3f;
+    q = q * r + 4.16680574e-2f;
+    q = q * r + 1.66664213e-1f;
+    q = q * r + 4.99999940e-1f;
+    q = q * r + 1.0f;
+    const float p = q * r + 1.0f;
+    /* unsigned arithmetic: for NaN input the bits are garbage, never undefined */
+    const uint32_t biased = fl_f32_to_bits(t) - fl_f32_to_bits(magic) + 127u;
+    return p * fl_bits_to_f32(biased << 23);
+}
+
+static inline double fl_exp(double x)
+{
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    x = x < -709.0 ? -709.0 : x;     /* k = -1023: the scale becomes +0 */
+    x = x > 710.0 ? 710.0 : x;       /* k = 1024: the scale becomes +inf */
+    const double t = x * 1.4426950408889634074 + magic;
+    const double k = t - magic;
+    double r = x - k * 6.93147180369123816490e-01;  /* ln2_hi: k * ln2_hi exact */
+    r = r - k * 1.90821492927058770002e-10;         /* ln2_lo */
+    double q = 1.0 / 6227020800.0;
+    q = q * r + 1.0 / 479001600.0;
+    q = q * r + 1.0 / 39916800.0;
+    q = q * r + 1.0 / 3628800.0;
+    q = q * r + 1.0 / 362880.0;
+    q = q * r + 1.0 / 40320.0;
+    q = q * r + 1.0 / 5040.0;
+    q = q * r + 1.0 / 720.0;
+    q = q * r + 1.0 / 120.0;
+    q = q * r + 1.0 / 24.0;
+    q = q * r + 1.0 / 6.0;
+    q = q * r + 0.5;
+    q = q * r + 1.0;
+    const double p = q * r + 1.0;
+    const uint64_t biased = fl_f64_to_bits(t) - fl_f64_to_bits(magic) + 1023u;
+    return p * fl_bits_to_f64(biased << 52);
+}
+
+#endif /* FL_COMMON_H */

@@ -1,0 +1,513 @@
+/*
+ * softmax_impl.h - row kernels of the softmax family, written once for both types.
+ * Included by softmax.c with REAL (float or double), SFX (f32 or f64) and EXP (the
+ * vectorizable exp of fl_common.h for REAL). All accumulation is in double.
+ *
+ * Shapes: x, grad, out are n_rows x n_cols, C-contiguous; one row = one sample.
+ *
+ * Cross-entropy of row x with target weights b_j (b >= 0):
+ *     loss = sum_j b_j * (lse(x) - x_j),   lse(x) = m + log sum_j exp(x_j - m)
+ *     dloss/dx_j = A * softmax(x)_j - b_j,  A = sum_j b_j
+ * with, for a hard label y (eps = label smoothing, w = class weights, C classes)
+ *     b_j = (1 - eps) w_y [j = y] + (eps / C) w_j
+ * and for a target distribution t
+ *     b_j = w_j ((1 - eps) t_j + eps / C).
+ * The loss is evaluated as sum_j b_j (m - x_j) + A log(sum): every term is >= 0, so
+ * nothing cancels even for logits of 1e30.
+ *
+ * One row is read from memory once: row_pass walks it in L1-sized chunks, taking the
+ * chunk max, then exp(x_j - m) for the running max m (rescaling the running sum when m
+ * grows: the online softmax), storing exp(x_j - m_chunk) in the gradient buffer. The
+ * gradient pass then rescales each chunk by exp(m_chunk - m) / sum while the row is
+ * still in cache.
+ */
+
+#define FL_CAT_(a, b) a##_##b
+#define FL_CAT(a, b) FL_CAT_(a, b)
+#define NAME(base) FL_CAT(base, SFX)
+
+/* How the target weights c_j of row_pass are formed. */
+enum { NAME(C_NONE), NAME(C_WEIGHT), NAME(C_SOFT) };
+
+typedef struct NAME(row_target) {
+    ptrdiff_t y;          /* hard label, or -1 for a target distribution */
+    double b_y;           /* (1 - eps) w_y: the label's own share */
+    double eps_c;         /* eps / C */
+    const double *w;      /* class weights */
+    const REAL *t;        /* target distribution row, or NULL */
+    double a, b;          /* soft: c_j = w_j (a t_j + b) */
+} NAME(row_target);
+
+FL_INLINE double NAME(target_weight)(const NAME(row_target) *rt, ptrdiff_t j)
+{
+    if (rt->t)
+        return rt->w[j] * (rt->a * (double)rt->t[j] + rt->b);
+    return rt->eps_c * rt->w[j] + (j == rt->y ? rt->b_y : 0.0);
+}
+
+/*
+ * One pass over a row: max, the split sum of exp (see fl_row_stats), and d = sum_j
+ * c_j (m - x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT
+ * (c = w (a t + b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the
+ * running max chunk_max[k] of chunk k. Stops early, with finite = 0, at an inf or NaN.
+ */
+FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int mode,
+                                      const double *restrict w, const REAL *restrict t,
+                                      double a, double b, REAL *restrict e_out,
+                                      REAL *restrict chunk_max)
+{
+    fl_row_stats s = {0.0, 0.0, 0.0, 0.0, 0.0, 1};
+    const ptrdiff_t chunk = fl_chunk_len(n);
+    ptrdiff_t k = 0;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+        const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+        const REAL *restrict xc = x + j0;
+
+        REAL mc = xc[0], probe = 0;
+        FL_PRAGMA(omp simd reduction(max : mc) reduction(+ : probe))
+        for (ptrdiff_t j = 0; j < len; j++) {
+            mc = xc[j] > mc ? xc[j] : mc;
+            probe += xc[j] * 0;  /* NaN iff some entry is inf or NaN */
+        }
+        if (probe != 0) {
+            s.finite = 0;
+            return s;
+        }
+        if (k == 0 || mc > s.m) {
+            if (k > 0) {
+                const double shift = (double)mc - s.m;
+                s.below = (s.below + s.n_top) * exp(-shift);
+                s.n_top = 0.0;
+                s.d += shift * s.c_sum;
+            }
+            s.m = mc;
+        }
+        const REAL m = (REAL)s.m;
+        chunk_max[k] = m;
+
+        /* exp(0) is exactly 1, so `top` counts the entries equal to m. The select
+         * stays in REAL: a float mask feeding a double would stop vectorization. */
+        double below = 0.0;
+        REAL top = 0;
+        if (e_out) {
+            REAL *restrict ec = e_out + j0;
+            FL_PRAGMA(omp simd reduction(+ : below, top))
+            for (ptrdiff_t j = 0; j < len; j++) {
+                const REAL e = EXP(xc[j] - m);
+                const REAL e_below = xc[j] < m ? e : 0;
+                ec[j] = e;
+                below += e_below;
+                top += e - e_below;
+            }
+        } else {
+            FL_PRAGMA(omp simd reduction(+ : below, top))
+            for (ptrdiff_t j = 0; j < len; j++) {
+                const REAL e = EXP(xc[j] - m);
+                const REAL e_below = xc[j] < m ? e : 0;
+                below += e_below;
+                top += e - e_below;
+            }
+        }
+        s.below += below;
+        s.n_top += (double)top;
+
+        if (mode == NAME(C_NONE))
+            continue;
+        const double *restrict wc = w + j0;
+        const double md = s.m;
+        double d = 0.0, cs = 0.0;
+        if (mode == NAME(C_WEIGHT)) {
+            FL_PRAGMA(omp simd reduction(+ : d, cs))
+            for (ptrdiff_t j = 0; j < len; j++) {
+                d += wc[j] * (md - (double)xc[j]);
+                cs += wc[j];
+            }
+        } else {
+            const REAL *restrict tc = t + j0;
+            FL_PRAGMA(omp simd reduction(+ : d, cs))
+            for (ptrdiff_t j = 0; j < len; j++) {
+                const double c = wc[j] * (a * (double)tc[j] + b);
+                d += c * (md - (double)xc[j]);
+                cs += c;
+            }
+        }
+        s.d += d;
+        s.c_sum += cs;
+    }
+    return s;
+}
+
+/* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
+ * several times a log). */
+FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
+{
+    const double s_minus_1 = s->below + (s->n_top - 1.0);
+    return s_minus_1 < 0.5 ? log1p(s_minus_1) : log(s->below + s->n_top);
+}
+
+/* The exact limits for a row with inf or NaN entries (scalar code, libm). */
+static fl_row_limits NAME(row_limits)(const REAL *x, ptrdiff_t n)
+{
+    fl_row_limits L = {FL_ROW_FINITE, -INFINITY, 0.0};
+    ptrdiff_t n_pinf = 0;
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const double v = x[j];
+        if (isnan(v)) {
+            L.kind = FL_ROW_NAN;
+            return L;
+        }
+        n_pinf += v == INFINITY;
+        if (v > L.m)
+            L.m = v;
+    }
+    if (n_pinf > 0) {
+        L.kind = FL_ROW_PINF;
+        L.log_s = log((double)n_pinf);
+    } else if (L.m == -INFINITY) {
+        L.kind = FL_ROW_NAN;
+    } else {
+        double s = 0.0;
+        for (ptrdiff_t j = 0; j < n; j++)
+            s += exp((double)x[j] - L.m);
+        L.log_s = log(s);
+    }
+    return L;
+}
+
+/* Cross-entropy of a row with inf or NaN entries: the limit, term by term. A term
+ * with b_j = 0 contributes 0 even where log p_j = -inf. */
+static double NAME(ce_row_limits)(const REAL *x, ptrdiff_t n, const NAME(row_target) *rt,
+                                  double coef, REAL *g)
+{
+    const fl_row_limits L = NAME(row_limits)(x, n);
+    double A = 0.0, loss = 0.0;
+    for (ptrdiff_t j = 0; j < n; j++)
+        A += NAME(target_weight)(rt, j);
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const double bj = NAME(target_weight)(rt, j);
+        const double lp = fl_row_logp(&L, x[j]);
+        if (bj != 0.0)
+            loss -= bj * lp;
+        if (g)
+            g[j] = (REAL)(coef * (A * exp(lp) - bj));
+    }
+    return L.kind == FL_ROW_NAN ? NAN : loss;
+}
+
+/* Loss of one row, and coef * its gradient into g when g is not NULL. */
+FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(row_target) *rt,
+                              double w_sum, double coef, REAL *restrict g,
+                              REAL *restrict chunk_max)
+{
+    const int mode = rt->t ? NAME(C_SOFT) : (rt->eps_c > 0 ? NAME(C_WEIGHT) : NAME(C_NONE));
+    const fl_row_stats s =
+        NAME(row_pass)(x, n, mode, rt->w, rt->t, rt->a, rt->b, g, chunk_max);
+    if (!s.finite)
+        return NAME(ce_row_limits)(x, n, rt, coef, g);
+
+    const double log_s = NAME(log_sum)(&s);
+    const double S = s.below + s.n_top;
+    double loss, A;
+    if (rt->t) {
+        A = s.c_sum;
+        loss = s.d + A * log_s;
+    } else {
+        A = rt->b_y + rt->eps_c * w_sum;
+        loss = rt->b_y * ((s.m - (double)x[rt->y]) + log_s);
+        if (rt->eps_c > 0)
+            loss += rt->eps_c * (s.d + w_sum * log_s);
+    }
+    if (!g)
+        return loss;
+
+    /* exp(x_y - m_chunk), stored by row_pass, before the gradient pass overwrites it */
+    const ptrdiff_t chunk = fl_chunk_len(n);
+    const double e_y = rt->t ? 0.0 : (double)g[rt->y];
+    const double m_y = rt->t ? 0.0 : (double)chunk_max[rt->y / chunk];
+    ptrdiff_t k = 0;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+        const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+        REAL *restrict gc = g + j0;
+        const double cm = chunk_max[k];
+        const double alpha = coef * A * (cm == s.m ? 1.0 : exp(cm - s.m)) / S;
+        if (mode == NAME(C_NONE)) {
+            const REAL al = (REAL)alpha;
+            FL_SIMD
+            for (ptrdiff_t j = 0; j < len; j++)
+                gc[j] *= al;
+        } else if (mode == NAME(C_WEIGHT)) {
+            const double *restrict wc = rt->w + j0;
+            const double beta = coef * rt->eps_c;
+            FL_SIMD
+            for (ptrdiff_t j = 0; j < len; j++)
+                gc[j] = (REAL)(alpha * (double)gc[j] - beta * wc[j]);
+        } else {
+            const double *restrict wc = rt->w + j0;
+            const REAL *restrict tc = rt->t + j0;
+            const double a = rt->a, b = rt->b;
+            FL_SIMD
+            for (ptrdiff_t j = 0; j < len; j++)
+                gc[j] = (REAL)(alpha * (double)gc[j] - coef * wc[j] * (a * (double)tc[j] + b));
+        }
+    }
+    if (!rt->t) {
+        /* The label's entry, A p_y - b_y, in double. When x_y is the max, p_y = 1/S and
+         * A/S - b_y = ((A - b_y) - b_y (S - 1)) / S avoids cancelling 1/S against 1. */
+        const ptrdiff_t y = rt->y;
+        const double by = rt->b_y + rt->eps_c * rt->w[y];
+        double gy;
+        if ((double)x[y] == s.m)
+            gy = (rt->eps_c * (w_sum - rt->w[y]) - by * (s.below + (s.n_top - 1.0))) / S;
+        else
+            gy = A * e_y * (m_y == s.m ? 1.0 : exp(m_y - s.m)) / S - by;
+        g[y] = (REAL)(coef * gy);
+    }
+    return loss;
+}
+
+/* Sets up the target of row i; returns 0 when the row is ignored. */
+FL_INLINE int NAME(row_target_at)(NAME(row_target) *rt, const fl_class_target *tg,
+                                  const fl_class_options *opt, ptrdiff_t i, ptrdiff_t n_cols)
+{
+    const double eps = opt->label_smoothing;
+    rt->w = opt->weight;
+    if (tg->labels) {
+        const int64_t y = fl_label_at(tg, i);
+        if (y == tg->ignore_index)
+            return 0;
+        rt->y = (ptrdiff_t)y;
+        rt->b_y = (1.0 - eps) * opt->weight[y];
+        rt->eps_c = eps / (double)n_cols;
+        rt->t = NULL;
+    } else {
+        rt->y = -1;
+        rt->b_y = 0.0;
+        rt->eps_c = 0.0;
+        rt->t = (const REAL *)tg->probs + i * n_cols;
+        rt->a = 1.0 - eps;
+        rt->b = eps / (double)n_cols;
+    }
+    return 1;
+}
+
+FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t r1,
+                                    ptrdiff_t n_cols, const fl_class_target *tg,
+                                    const fl_class_options *opt, double w_sum, double coef,
+                                    REAL *row_loss, REAL *grad)
+{
+    REAL chunk_max[FL_MAX_CHUNKS];
+    double acc = 0.0;
+    for (ptrdiff_t i = r0; i < r1; i++) {
+        REAL *g = grad ? grad + i * n_cols : NULL;
+        NAME(row_target) rt;
+        double loss = 0.0;
+        if (NAME(row_target_at)(&rt, tg, opt, i, n_cols))
+            loss = NAME(ce_row)(logits + i * n_cols, n_cols, &rt, w_sum, coef, g, chunk_max);
+        else if (g)
+            memset(g, 0, (size_t)n_cols * sizeof(REAL));
+        if (row_loss)
+            row_loss[i] = (REAL)loss;
+        acc += loss;
+    }
+    return acc;
+}
+
+/* NLL of a row of log-probabilities: loss = -sum_j b_j lp_j (terms with b_j = 0 are
+ * skipped, so a -inf or NaN there does not matter); gradient -coef * b_j. */
+FL_HOT static double NAME(nll_block)(const REAL *logp, ptrdiff_t r0, ptrdiff_t r1,
+                                     ptrdiff_t n_cols, const fl_class_target *tg,
+                                     const fl_class_options *opt, double w_sum, double coef,
+                                     REAL *row_loss, REAL *grad)
+{
+    (void)w_sum;
+    const double *restrict w = opt->weight;
+    double acc = 0.0;
+    for (ptrdiff_t i = r0; i < r1; i++) {
+        const REAL *restrict x = logp + i * n_cols;
+        REAL *restrict g = grad ? grad + i * n_cols : NULL;
+        NAME(row_target) rt;
+        double loss = 0.0;
+        if (!NAME(row_target_at)(&rt, tg, opt, i, n_cols)) {
+            if (g)
+                memset(g, 0, (size_t)n_cols * sizeof(REAL));
+        } else if (rt.t) {
+            const REAL *restrict t = rt.t;
+            const double a = rt.a, b = rt.b;
+            FL_PRAGMA(omp simd reduction(+ : loss))
+            for (ptrdiff_t j = 0; j < n_cols; j++) {
+                const double c = w[j] * (a * (double)t[j] + b);
+                loss -= c != 0.0 ? c * (double)x[j] : 0.0;
+            }
+            if (g) {
+                FL_SIMD
+                for (ptrdiff_t j = 0; j < n_cols; j++)
+                    g[j] = (REAL)(0.0 - coef * w[j] * (a * (double)t[j] + b));
+            }
+        } else {
+            const double eps_c = rt.eps_c;
+            if (eps_c > 0) {
+                FL_PRAGMA(omp simd reduction(+ : loss))
+                for (ptrdiff_t j = 0; j < n_cols; j++)
+                    loss -= w[j] != 0.0 ? eps_c * w[j] * (double)x[j] : 0.0;
+            }
+            if (rt.b_y != 0.0)
+                loss -= rt.b_y * (double)x[rt.y];
+            if (g) {
+                FL_SIMD
+                for (ptrdiff_t j = 0; j < n_cols; j++)
+                    g[j] = (REAL)(0.0 - coef * eps_c * w[j]);  /* 0.0 - x: no -0 */
+                g[rt.y] = (REAL)(0.0 - coef * (eps_c * w[rt.y] + rt.b_y));
+            }
+        }
+        if (row_loss)
+            row_loss[i] = (REAL)loss;
+        acc += loss;
+    }
+    return acc;
+}
+
+/* Shared driver of cross_entropy and nll: validate labels, find the mean's divisor,
+ * run fixed row blocks in parallel, add the block sums in order. */
+static int NAME(class_loss)(int nll, const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                            const fl_class_target *tg, const fl_class_options *opt,
+                            double *value, REAL *row_loss, REAL *grad, fl_error *err,
+                            int n_threads)
+{
+    if (n_rows < 0 || n_cols < 1 || !opt->weight || (!tg->labels && !tg->probs))
+        return FL_ERR_ARGUMENT;
+    double denom;
+    const int status = fl_class_denominator(tg, n_rows, n_cols, opt->weight, &denom, err);
+    if (status != FL_OK)
+        return status;
+    const double w_sum = fl_sum(opt->weight, n_cols);
+    const double coef = opt->reduction == FL_REDUCTION_MEAN ? 1.0 / denom : 1.0;
+    if (opt->reduction != FL_REDUCTION_NONE)
+        row_loss = NULL;
+
+    const ptrdiff_t block = fl_block_rows(n_rows);
+    const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
+    double partial[FL_MAX_BLOCKS];
+    const int nt = fl_plan_threads(n_threads, (double)n_rows * (double)n_cols);
+    (void)nt;
+    FL_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
+    for (ptrdiff_t bi = 0; bi < n_blocks; bi++) {
+        const ptrdiff_t r0 = bi * block;
+        const ptrdiff_t r1 = r0 + block < n_rows ? r0 + block : n_rows;
+        partial[bi] = nll ? NAME(nll_block)(x, r0, r1, n_cols, tg, opt, w_sum, coef, row_loss, grad)
+                          : NAME(ce_block)(x, r0, r1, n_cols, tg, opt, w_sum, coef, row_loss, grad);
+    }
+    if (value) {
+        double total = 0.0;
+        for (ptrdiff_t bi = 0; bi < n_blocks; bi++)
+            total += partial[bi];
+        *value = opt->reduction == FL_REDUCTION_MEAN ? total / denom : total;
+    }
+    return FL_OK;
+}
+
+int NAME(fl_cross_entropy_fwdbwd)(const REAL *logits, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                                  const fl_class_target *target, const fl_class_options *opt,
+                                  double *value, REAL *row_loss, REAL *grad, fl_error *err,
+                                  int n_threads)
+{
+    return NAME(class_loss)(0, logits, n_rows, n_cols, target, opt, value, row_loss, grad,
+                            err, n_threads);
+}
+
+int NAME(fl_nll_fwdbwd)(const REAL *logp, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                        const fl_class_target *target, const fl_class_options *opt,
+                        double *value, REAL *row_loss, REAL *grad, fl_error *err,
+                        int n_threads)
+{
+    return NAME(class_loss)(1, logp, n_rows, n_cols, target, opt, value, row_loss, grad, err,
+                            n_threads);
+}
+
+/* ---- softmax, log_softmax, logsumexp --------------------------------------------- */
+
+enum { NAME(OUT_SOFTMAX), NAME(OUT_LOG_SOFTMAX), NAME(OUT_LSE) };
+
+FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_t r1,
+                                       ptrdiff_t n, REAL *out_all, int what)
+{
+    REAL chunk_max[FL_MAX_CHUNKS];
+    const ptrdiff_t chunk = fl_chunk_len(n);
+    for (ptrdiff_t i = r0; i < r1; i++) {
+        const REAL *restrict x = x_all + i * n;
+        REAL *restrict out = what == NAME(OUT_LSE) ? out_all + i : out_all + i * n;
+        const fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
+                                              what == NAME(OUT_SOFTMAX) ? out : NULL,
+                                              chunk_max);
+        if (!s.finite) {
+            const fl_row_limits L = NAME(row_limits)(x, n);
+            if (what == NAME(OUT_LSE))
+                out[0] = (REAL)fl_row_lse(&L);
+            for (ptrdiff_t j = 0; what != NAME(OUT_LSE) && j < n; j++) {
+                const double lp = fl_row_logp(&L, x[j]);
+                out[j] = (REAL)(what == NAME(OUT_SOFTMAX) ? exp(lp) : lp);
+            }
+            continue;
+        }
+        const double log_s = NAME(log_sum)(&s);
+        if (what == NAME(OUT_LSE)) {
+            out[0] = (REAL)(s.m + log_s);
+        } else if (what == NAME(OUT_LOG_SOFTMAX)) {
+            const double m = s.m;
+            FL_SIMD
+            for (ptrdiff_t j = 0; j < n; j++)
+                out[j] = (REAL)(((double)x[j] - m) - log_s);
+        } else {
+            const double S = s.below + s.n_top;
+            ptrdiff_t k = 0;
+            for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+                const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+                const double cm = chunk_max[k];
+                const double scale = (cm == s.m ? 1.0 : exp(cm - s.m)) / S;
+                REAL *restrict oc = out + j0;
+                FL_SIMD
+                for (ptrdiff_t j = 0; j < len; j++)
+                    oc[j] = (REAL)((double)oc[j] * scale);
+            }
+        }
+    }
+}
+
+static int NAME(softmax_driver)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_cols, REAL *out,
+                                int what, int n_threads)
+{
+    if (n_rows < 0 || n_cols < 1)
+        return FL_ERR_ARGUMENT;
+    const ptrdiff_t block = fl_block_rows(n_rows);
+    const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
+    const int nt = fl_plan_threads(n_threads, (double)n_rows * (double)n_cols);
+    (void)nt;
+    FL_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
+    for (ptrdiff_t bi = 0; bi < n_blocks; bi++) {
+        const ptrdiff_t r0 = bi * block;
+        const ptrdiff_t r1 = r0 + block < n_rows ? r0 + block : n_rows;
+        NAME(softmax_block)(x, r0, r1, n_cols, out, what);
+    }
+    return FL_OK;
+}
+
+int NAME(fl_softmax_fwd)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_cols, REAL *out,
+                         int n_threads)
+{
+    return NAME(softmax_driver)(x, n_rows, n_cols, out, NAME(OUT_SOFTMAX), n_threads);
+}
+
+int NAME(fl_log_softmax_fwd)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_cols, REAL *out,
+                             int n_threads)
+{
+    return NAME(softmax_driver)(x, n_rows, n_cols, out, NAME(OUT_LOG_SOFTMAX), n_threads);
+}
+
+int NAME(fl_logsumexp_fwd)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_cols, REAL *out,
+                           int n_threads)
+{
+    return NAME(softmax_driver)(x, n_rows, n_cols, out, NAME(OUT_LSE), n_threads);
+}
+
+#undef NAME
+#undef FL_CAT
+#undef FL_CAT_

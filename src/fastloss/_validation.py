@@ -1,0 +1,160 @@
+"""Argument checks and conversions shared by the public API.
+
+Everything that reaches a kernel passes through here once: C-contiguous arrays of the
+kernel's dtype, validated options, and outputs that are safe to write.
+"""
+import numbers
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _dtype_name(dt):
+    return np.dtype(dt).name
+
+
+def as_float_array(name, x):
+    """x as a C-contiguous float32/float64 array; converts only without loss.
+
+    float32 and float64 pass through (a copy only when not C-contiguous or not in native
+    byte order); float16 becomes float32; integers of at most 32 bits become float64.
+    """
+    a = np.asarray(x)
+    dt = a.dtype
+    if dt.kind == "f" and dt.itemsize in (4, 8):
+        if not dt.isnative:
+            a = a.astype(dt.newbyteorder("="))
+    elif dt.kind == "f" and dt.itemsize == 2:
+        a = a.astype(np.float32)
+    elif dt.kind in "iu" and dt.itemsize <= 4:
+        a = a.astype(np.float64)
+    else:
+        raise TypeError(
+            f"{name} must be a float32 or float64 array (or convertible to one without "
+            f"loss), got dtype {_dtype_name(dt)}")
+    return np.ascontiguousarray(a)
+
+
+def as_rows(name, x):
+    """A 1-D (C,) or 2-D (N, C) float array as a 2-D (N, C) view."""
+    a = as_float_array(name, x)
+    if a.ndim == 2:
+        return a
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    raise ValueError(f"{name} must be 1-D (C,) or 2-D (N, C), got shape {a.shape}")
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def check_label_smoothing(label_smoothing):
+    if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(
+            label_smoothing, numbers.Real):
+        raise TypeError(f"label_smoothing must be a float in [0, 1], got {label_smoothing!r}")
+    value = float(label_smoothing)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    return value
+
+
+def check_ignore_index(ignore_index):
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(
+            ignore_index, numbers.Integral):
+        raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}")
+    value = int(ignore_index)
+    if not -2**63 <= value < 2**63:
+        raise ValueError(f"ignore_index must fit in int64, got {value}")
+    return value
+
+
+def check_weight(weight):
+    """Class weights as a 1-D float64 array of finite, non-negative values (or None)."""
+    if weight is None:
+        return None
+    w = np.asarray(weight)
+    if w.dtype.kind not in "fiu":
+        raise TypeError(f"weight must be a 1-D array of floats, got dtype {_dtype_name(w.dtype)}")
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if w.ndim != 1:
+        raise ValueError(f"weight must be 1-D (C,), got shape {w.shape}")
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"weight must be finite and >= 0, got weight[{j}] = {w[j]!r}")
+    return w
+
+
+def class_weights(weight, n_classes):
+    """The weight array the kernel reads: the user's, or ones."""
+    if weight is None:
+        return np.ones(n_classes, dtype=np.float64)
+    if weight.shape[0] != n_classes:
+        raise ValueError(
+            f"weight must have one entry per class: expected length {n_classes}, "
+            f"got {weight.shape[0]}")
+    return weight
+
+
+def as_labels(target, n_rows, input_is_1d):
+    """Hard labels as a C-contiguous int32/int64 array of shape (n_rows,)."""
+    t = np.asarray(target)
+    dt = t.dtype
+    if dt.kind not in "iu":
+        raise TypeError(
+            f"target must hold integer class labels (int32 or int64) or float "
+            f"probabilities, got dtype {_dtype_name(dt)}")
+    if dt not in (np.int32, np.int64) or not dt.isnative:
+        if not np.can_cast(dt, np.int64, casting="safe"):
+            raise TypeError(
+                f"target labels of dtype {_dtype_name(dt)} do not fit int64 without loss")
+        t = t.astype(np.int64)
+    expected = () if input_is_1d else (n_rows,)
+    if t.shape != expected:
+        raise ValueError(
+            f"target labels must have shape {expected} for input of "
+            f"{'1-D' if input_is_1d else 'shape (N, C) with N = %d' % n_rows}, got {t.shape}")
+    return np.ascontiguousarray(t.reshape(n_rows))
+
+
+def as_probabilities(target, rows, input_shape):
+    """A float target distribution with the input's shape and dtype."""
+    t = np.asarray(target)
+    if t.shape != tuple(input_shape):
+        if t.ndim == 1 and len(input_shape) == 2 and t.shape[0] == input_shape[0]:
+            raise TypeError(
+                f"target of shape {t.shape} with dtype {_dtype_name(t.dtype)}: class "
+                f"labels must be integers (int32/int64); float targets are "
+                f"probabilities of the input's shape {tuple(input_shape)}")
+        raise ValueError(
+            f"target probabilities must have the input's shape {tuple(input_shape)}, "
+            f"got {t.shape}")
+    if not np.can_cast(t.dtype, rows.dtype, casting="safe"):
+        raise TypeError(
+            f"target dtype {_dtype_name(t.dtype)} does not convert to the input's dtype "
+            f"{_dtype_name(rows.dtype)} without loss; pass target.astype("
+            f"np.{_dtype_name(rows.dtype)})")
+    return np.ascontiguousarray(t, dtype=rows.dtype).reshape(rows.shape)
+
+
+def check_out(out, shape, dtype, inputs, name="out"):
+    """An output array the caller supplied: right shape and dtype, C-contiguous,
+    writeable, and sharing no memory with the arrays the kernel reads."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {_dtype_name(dtype)}, got {_dtype_name(out.dtype)}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    for arr in inputs:
+        if arr is not None and np.may_share_memory(out, arr):
+            raise ValueError(f"{name} overlaps an input array; pass a separate buffer")
+    return out
