@@ -49,6 +49,11 @@
 #define FL_CHUNK 2048
 #define FL_MAX_CHUNKS 512
 
+/* Rows of at most FL_SMALL_ROW entries are processed FL_SMALL_BATCH entries at a time
+ * (see small_rows_pass in softmax_impl.h). */
+#define FL_SMALL_ROW 32
+#define FL_SMALL_BATCH 1024
+
 static inline ptrdiff_t fl_block_rows(ptrdiff_t n_rows)
 {
     ptrdiff_t b = (n_rows + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;

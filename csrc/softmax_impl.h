@@ -49,7 +49,8 @@ FL_INLINE double NAME(target_weight)(const NAME(row_target) *rt, ptrdiff_t j)
  * One pass over a row: max, the split sum of exp (see fl_row_stats), and d = sum_j
  * c_j (m - x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT
  * (c = w (a t + b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the
- * running max chunk_max[k] of chunk k. Stops early, with finite = 0, at an inf or NaN.
+ * running max chunk_max[k] of chunk k. Returns finite = 0 for a row that needs the
+ * scalar limit code: +inf or NaN entries, or a chunk that is all -inf.
  */
 FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int mode,
                                       const double *restrict w, const REAL *restrict t,
@@ -63,13 +64,11 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
         const REAL *restrict xc = x + j0;
 
-        REAL mc = xc[0], probe = 0;
-        FL_PRAGMA(omp simd reduction(max : mc) reduction(+ : probe))
-        for (ptrdiff_t j = 0; j < len; j++) {
+        REAL mc = xc[0];
+        FL_PRAGMA(omp simd reduction(max : mc))
+        for (ptrdiff_t j = 0; j < len; j++)
             mc = xc[j] > mc ? xc[j] : mc;
-            probe += xc[j] * 0;  /* NaN iff some entry is inf or NaN */
-        }
-        if (probe != 0) {
+        if (!(fabs((double)mc) < INFINITY)) {  /* +inf, NaN, or a chunk of -inf */
             s.finite = 0;
             return s;
         }
@@ -134,7 +133,65 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         s.d += d;
         s.c_sum += cs;
     }
+    /* A NaN entry that the max skipped shows up here; -inf entries are handled by the
+     * fast path (exp gives 0) unless they meet a zero target weight (0 * inf). */
+    if (isnan(s.below + s.n_top + s.d))
+        s.finite = 0;
     return s;
+}
+
+/*
+ * The pass of row_pass for a batch of short rows (n <= FL_SMALL_ROW): vectorizing along
+ * a row of a few entries spends more on loop set-up and horizontal sums than on work,
+ * so the exps of the whole batch are taken as one flat array and the rest is scalar.
+ * e (n_rows x n) receives exp(x - row max); t, when used, is n_rows x n.
+ */
+FL_INLINE void NAME(small_rows_pass)(const REAL *restrict x, ptrdiff_t n_rows, ptrdiff_t n,
+                                     int mode, const double *restrict w,
+                                     const REAL *restrict t, double a, double b,
+                                     REAL *restrict e, fl_row_stats *restrict stats)
+{
+    for (ptrdiff_t r = 0; r < n_rows; r++) {
+        const REAL *xr = x + r * n;
+        REAL m = xr[0];
+        for (ptrdiff_t j = 1; j < n; j++)
+            m = xr[j] > m ? xr[j] : m;
+        stats[r].m = m;
+        for (ptrdiff_t j = 0; j < n; j++)
+            e[r * n + j] = xr[j] - m;
+    }
+    FL_SIMD
+    for (ptrdiff_t k = 0; k < n_rows * n; k++)
+        e[k] = EXP(e[k]);
+    for (ptrdiff_t r = 0; r < n_rows; r++) {
+        const REAL *xr = x + r * n, *er = e + r * n;
+        const REAL m = (REAL)stats[r].m;
+        double below = 0.0, top = 0.0, d = 0.0, cs = 0.0;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            if (xr[j] < m)
+                below += er[j];
+            else
+                top += er[j];  /* exactly 1 per entry equal to m; NaN for NaN */
+        }
+        if (mode == NAME(C_WEIGHT)) {
+            for (ptrdiff_t j = 0; j < n; j++) {
+                d += w[j] * ((double)m - (double)xr[j]);
+                cs += w[j];
+            }
+        } else if (mode == NAME(C_SOFT)) {
+            const REAL *tr = t + r * n;
+            for (ptrdiff_t j = 0; j < n; j++) {
+                const double c = w[j] * (a * (double)tr[j] + b);
+                d += c * ((double)m - (double)xr[j]);
+                cs += c;
+            }
+        }
+        stats[r].below = below;
+        stats[r].n_top = top;
+        stats[r].d = d;
+        stats[r].c_sum = cs;
+        stats[r].finite = fabs((double)m) < INFINITY && !isnan(below + top + d);
+    }
 }
 
 /* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
@@ -194,17 +251,21 @@ static double NAME(ce_row_limits)(const REAL *x, ptrdiff_t n, const NAME(row_tar
     return L.kind == FL_ROW_NAN ? NAN : loss;
 }
 
-/* Loss of one row, and coef * its gradient into g when g is not NULL. */
-FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(row_target) *rt,
-                              double w_sum, double coef, REAL *restrict g,
-                              REAL *restrict chunk_max)
+FL_INLINE int NAME(target_mode)(const NAME(row_target) *rt)
 {
-    const int mode = rt->t ? NAME(C_SOFT) : (rt->eps_c > 0 ? NAME(C_WEIGHT) : NAME(C_NONE));
-    const fl_row_stats s =
-        NAME(row_pass)(x, n, mode, rt->w, rt->t, rt->a, rt->b, g, chunk_max);
-    if (!s.finite)
-        return NAME(ce_row_limits)(x, n, rt, coef, g);
+    return rt->t ? NAME(C_SOFT) : (rt->eps_c > 0 ? NAME(C_WEIGHT) : NAME(C_NONE));
+}
 
+/* Loss of one row from its pass statistics, and coef * its gradient into g when g is
+ * not NULL (g then holds exp(x_j - chunk_max[k]) from the pass). */
+FL_INLINE double NAME(ce_finish)(const REAL *restrict x, ptrdiff_t n, const NAME(row_target) *rt,
+                                 double w_sum, double coef, const fl_row_stats *sp,
+                                 REAL *restrict g, const REAL *restrict chunk_max)
+{
+    if (!sp->finite)
+        return NAME(ce_row_limits)(x, n, rt, coef, g);
+    const fl_row_stats s = *sp;
+    const int mode = NAME(target_mode)(rt);
     const double log_s = NAME(log_sum)(&s);
     const double S = s.below + s.n_top;
     double loss, A;
@@ -265,6 +326,15 @@ FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(ro
     return loss;
 }
 
+FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(row_target) *rt,
+                              double w_sum, double coef, REAL *restrict g,
+                              REAL *restrict chunk_max)
+{
+    const fl_row_stats s = NAME(row_pass)(x, n, NAME(target_mode)(rt), rt->w, rt->t, rt->a,
+                                          rt->b, g, chunk_max);
+    return NAME(ce_finish)(x, n, rt, w_sum, coef, &s, g, chunk_max);
+}
+
 /* Sets up the target of row i; returns 0 when the row is ignored. */
 FL_INLINE int NAME(row_target_at)(NAME(row_target) *rt, const fl_class_target *tg,
                                   const fl_class_options *opt, ptrdiff_t i, ptrdiff_t n_cols)
@@ -279,6 +349,7 @@ FL_INLINE int NAME(row_target_at)(NAME(row_target) *rt, const fl_class_target *t
         rt->b_y = (1.0 - eps) * opt->weight[y];
         rt->eps_c = eps / (double)n_cols;
         rt->t = NULL;
+        rt->a = rt->b = 0.0;
     } else {
         rt->y = -1;
         rt->b_y = 0.0;
@@ -297,6 +368,37 @@ FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t 
 {
     REAL chunk_max[FL_MAX_CHUNKS];
     double acc = 0.0;
+    if (n_cols <= FL_SMALL_ROW) {
+        REAL scratch[FL_SMALL_BATCH];
+        fl_row_stats stats[FL_SMALL_BATCH];
+        const ptrdiff_t batch = FL_SMALL_BATCH / n_cols;
+        const double eps = opt->label_smoothing;
+        const int mode = tg->labels ? (eps > 0 ? NAME(C_WEIGHT) : NAME(C_NONE)) : NAME(C_SOFT);
+        NAME(row_target) rt;
+        for (ptrdiff_t i0 = r0; i0 < r1; i0 += batch) {
+            const ptrdiff_t rows = r1 - i0 < batch ? r1 - i0 : batch;
+            REAL *e = grad ? grad + i0 * n_cols : scratch;
+            const REAL *t = tg->probs ? (const REAL *)tg->probs + i0 * n_cols : NULL;
+            NAME(small_rows_pass)(logits + i0 * n_cols, rows, n_cols, mode, opt->weight, t,
+                                  1.0 - eps, eps / (double)n_cols, e, stats);
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                const ptrdiff_t i = i0 + r;
+                REAL *g = grad ? grad + i * n_cols : NULL;
+                double loss = 0.0;
+                if (NAME(row_target_at)(&rt, tg, opt, i, n_cols)) {
+                    chunk_max[0] = (REAL)stats[r].m;
+                    loss = NAME(ce_finish)(logits + i * n_cols, n_cols, &rt, w_sum, coef,
+                                           &stats[r], g, chunk_max);
+                } else if (g) {
+                    memset(g, 0, (size_t)n_cols * sizeof(REAL));
+                }
+                if (row_loss)
+                    row_loss[i] = (REAL)loss;
+                acc += loss;
+            }
+        }
+        return acc;
+    }
     for (ptrdiff_t i = r0; i < r1; i++) {
         REAL *g = grad ? grad + i * n_cols : NULL;
         NAME(row_target) rt;
@@ -427,48 +529,76 @@ int NAME(fl_nll_fwdbwd)(const REAL *logp, ptrdiff_t n_rows, ptrdiff_t n_cols,
 
 enum { NAME(OUT_SOFTMAX), NAME(OUT_LOG_SOFTMAX), NAME(OUT_LSE) };
 
+/* softmax, log_softmax or logsumexp of one row from its pass statistics; for softmax,
+ * out already holds exp(x_j - chunk_max[k]). */
+FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const fl_row_stats *sp,
+                                    REAL *restrict out, const REAL *restrict chunk_max,
+                                    int what)
+{
+    if (!sp->finite) {
+        const fl_row_limits L = NAME(row_limits)(x, n);
+        if (what == NAME(OUT_LSE))
+            out[0] = (REAL)fl_row_lse(&L);
+        for (ptrdiff_t j = 0; what != NAME(OUT_LSE) && j < n; j++) {
+            const double lp = fl_row_logp(&L, x[j]);
+            out[j] = (REAL)(what == NAME(OUT_SOFTMAX) ? exp(lp) : lp);
+        }
+        return;
+    }
+    const fl_row_stats s = *sp;
+    const double log_s = NAME(log_sum)(&s);
+    if (what == NAME(OUT_LSE)) {
+        out[0] = (REAL)(s.m + log_s);
+    } else if (what == NAME(OUT_LOG_SOFTMAX)) {
+        const double m = s.m;
+        FL_SIMD
+        for (ptrdiff_t j = 0; j < n; j++)
+            out[j] = (REAL)(((double)x[j] - m) - log_s);
+    } else {
+        const double S = s.below + s.n_top;
+        const ptrdiff_t chunk = fl_chunk_len(n);
+        ptrdiff_t k = 0;
+        for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+            const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+            const double cm = chunk_max[k];
+            const double scale = (cm == s.m ? 1.0 : exp(cm - s.m)) / S;
+            REAL *restrict oc = out + j0;
+            FL_SIMD
+            for (ptrdiff_t j = 0; j < len; j++)
+                oc[j] = (REAL)((double)oc[j] * scale);
+        }
+    }
+}
+
 FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_t r1,
                                        ptrdiff_t n, REAL *out_all, int what)
 {
     REAL chunk_max[FL_MAX_CHUNKS];
-    const ptrdiff_t chunk = fl_chunk_len(n);
+    const ptrdiff_t out_stride = what == NAME(OUT_LSE) ? 1 : n;
+    if (n <= FL_SMALL_ROW) {
+        REAL scratch[FL_SMALL_BATCH];
+        fl_row_stats stats[FL_SMALL_BATCH];
+        const ptrdiff_t batch = FL_SMALL_BATCH / n;
+        for (ptrdiff_t i0 = r0; i0 < r1; i0 += batch) {
+            const ptrdiff_t rows = r1 - i0 < batch ? r1 - i0 : batch;
+            REAL *e = what == NAME(OUT_SOFTMAX) ? out_all + i0 * n : scratch;
+            NAME(small_rows_pass)(x_all + i0 * n, rows, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
+                                  e, stats);
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                chunk_max[0] = (REAL)stats[r].m;
+                NAME(softmax_finish)(x_all + (i0 + r) * n, n, &stats[r],
+                                     out_all + (i0 + r) * out_stride, chunk_max, what);
+            }
+        }
+        return;
+    }
     for (ptrdiff_t i = r0; i < r1; i++) {
         const REAL *restrict x = x_all + i * n;
-        REAL *restrict out = what == NAME(OUT_LSE) ? out_all + i : out_all + i * n;
+        REAL *restrict out = out_all + i * out_stride;
         const fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
                                               what == NAME(OUT_SOFTMAX) ? out : NULL,
                                               chunk_max);
-        if (!s.finite) {
-            const fl_row_limits L = NAME(row_limits)(x, n);
-            if (what == NAME(OUT_LSE))
-                out[0] = (REAL)fl_row_lse(&L);
-            for (ptrdiff_t j = 0; what != NAME(OUT_LSE) && j < n; j++) {
-                const double lp = fl_row_logp(&L, x[j]);
-                out[j] = (REAL)(what == NAME(OUT_SOFTMAX) ? exp(lp) : lp);
-            }
-            continue;
-        }
-        const double log_s = NAME(log_sum)(&s);
-        if (what == NAME(OUT_LSE)) {
-            out[0] = (REAL)(s.m + log_s);
-        } else if (what == NAME(OUT_LOG_SOFTMAX)) {
-            const double m = s.m;
-            FL_SIMD
-            for (ptrdiff_t j = 0; j < n; j++)
-                out[j] = (REAL)(((double)x[j] - m) - log_s);
-        } else {
-            const double S = s.below + s.n_top;
-            ptrdiff_t k = 0;
-            for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
-                const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
-                const double cm = chunk_max[k];
-                const double scale = (cm == s.m ? 1.0 : exp(cm - s.m)) / S;
-                REAL *restrict oc = out + j0;
-                FL_SIMD
-                for (ptrdiff_t j = 0; j < len; j++)
-                    oc[j] = (REAL)((double)oc[j] * scale);
-            }
-        }
+        NAME(softmax_finish)(x, n, &s, out, chunk_max, what);
     }
 }
 
