@@ -16,14 +16,21 @@ def _check_threads(n, name="n_threads"):
     return n
 
 
-def _threads_from_environment():
-    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    if value.isdigit() and int(value) >= 1:
-        return int(value)
+def _usable_cores():
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+_cores = _usable_cores()  # read once: a system call is too slow for every kernel call
+
+
+def _threads_from_environment():
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    return _cores
 
 
 def set_num_threads(n):

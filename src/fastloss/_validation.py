@@ -89,10 +89,20 @@ def check_weight(weight):
     return w
 
 
+_ones_cache = {}
+
+
 def class_weights(weight, n_classes):
-    """The weight array the kernel reads: the user's, or ones."""
+    """The weight array the kernel reads: the user's, or (read-only, cached) ones."""
     if weight is None:
-        return np.ones(n_classes, dtype=np.float64)
+        ones = _ones_cache.get(n_classes)
+        if ones is None:
+            if len(_ones_cache) > 64:
+                _ones_cache.clear()
+            ones = np.ones(n_classes, dtype=np.float64)
+            ones.flags.writeable = False
+            _ones_cache[n_classes] = ones
+        return ones
     if weight.shape[0] != n_classes:
         raise ValueError(
             f"weight must have one entry per class: expected length {n_classes}, "
