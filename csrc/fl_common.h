@@ -97,11 +97,11 @@ static inline float fl_expf(float x)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
     x = x < -88.0f ? -88.0f : x;     /* k = -127: the scale 2^k becomes +0 */
-    x = x > 89.0f ? 89.0f : x;       /* k = 128: the scale becomes +inf */
+    x = x > 89.0f ? 89.0f : x;       /* exp(89) > FLT_MAX: the product overflows to inf */
     const float t = x * 1.44269504088896341f + magic;
-    const float k = t - magic;
-    float r = x - k * 0.693359375f;  /* ln2_hi: 8 significant bits */
-    r = r - k * -2.12194440e-4f;     /* ln2_lo */
+    const float kf = t - magic;
+    float r = x - kf * 0.693359375f; /* ln2_hi: 8 significant bits */
+    r = r - kf * -2.12194440e-4f;    /* ln2_lo */
     float q = 1.38427119e-3f;
     q = q * r + 8.37496482e-3f;
     q = q * r + 4.16680574e-2f;
@@ -109,20 +109,24 @@ static inline float fl_expf(float x)
     q = q * r + 4.99999940e-1f;
     q = q * r + 1.0f;
     const float p = q * r + 1.0f;
-    /* unsigned arithmetic: for NaN input the bits are garbage, never undefined */
-    const uint32_t biased = fl_f32_to_bits(t) - fl_f32_to_bits(magic) + 127u;
-    return p * fl_bits_to_f32(biased << 23);
+    /* k = 128 (x in [88.38, 89]) has no float 2^k: use 2 * 2^127; beyond, p 2^128
+     * overflows to inf as it should. For NaN the bits of t are garbage, but the
+     * arithmetic stays defined and the NaN in p propagates. */
+    const int32_t k = (int32_t)(fl_f32_to_bits(t) - fl_f32_to_bits(magic));
+    const float p2 = k > 127 ? p * 2.0f : p;
+    const int32_t k2 = k > 127 ? 127 : k;
+    return p2 * fl_bits_to_f32((uint32_t)(k2 + 127) << 23);
 }
 
 static inline double fl_exp(double x)
 {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
     x = x < -709.0 ? -709.0 : x;     /* k = -1023: the scale becomes +0 */
-    x = x > 710.0 ? 710.0 : x;       /* k = 1024: the scale becomes +inf */
+    x = x > 710.0 ? 710.0 : x;       /* exp(710) > DBL_MAX: the product overflows to inf */
     const double t = x * 1.4426950408889634074 + magic;
-    const double k = t - magic;
-    double r = x - k * 6.93147180369123816490e-01;  /* ln2_hi: k * ln2_hi exact */
-    r = r - k * 1.90821492927058770002e-10;         /* ln2_lo */
+    const double kf = t - magic;
+    double r = x - kf * 6.93147180369123816490e-01; /* ln2_hi: kf * ln2_hi exact */
+    r = r - kf * 1.90821492927058770002e-10;        /* ln2_lo */
     double q = 1.0 / 6227020800.0;
     q = q * r + 1.0 / 479001600.0;
     q = q * r + 1.0 / 39916800.0;
@@ -137,8 +141,10 @@ static inline double fl_exp(double x)
     q = q * r + 0.5;
     q = q * r + 1.0;
     const double p = q * r + 1.0;
-    const uint64_t biased = fl_f64_to_bits(t) - fl_f64_to_bits(magic) + 1023u;
-    return p * fl_bits_to_f64(biased << 52);
+    const int64_t k = (int64_t)(fl_f64_to_bits(t) - fl_f64_to_bits(magic));
+    const double p2 = k > 1023 ? p * 2.0 : p;
+    const int64_t k2 = k > 1023 ? 1023 : k;
+    return p2 * fl_bits_to_f64((uint64_t)(k2 + 1023) << 52);
 }
 
 #endif /* FL_COMMON_H */

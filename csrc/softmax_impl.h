@@ -482,7 +482,10 @@ static int NAME(class_loss)(int nll, const REAL *x, ptrdiff_t n_rows, ptrdiff_t 
     if (status != FL_OK)
         return status;
     const double w_sum = fl_sum(opt->weight, n_cols);
-    const double coef = opt->reduction == FL_REDUCTION_MEAN ? 1.0 / denom : 1.0;
+    /* A mean over nothing (no rows, every row ignored, or zero weights) is NaN, as in
+     * PyTorch; the rows that are not ignored then get a NaN gradient too. */
+    const int empty_mean = opt->reduction == FL_REDUCTION_MEAN && denom == 0.0;
+    const double coef = opt->reduction != FL_REDUCTION_MEAN ? 1.0 : empty_mean ? NAN : 1.0 / denom;
     if (opt->reduction != FL_REDUCTION_NONE)
         row_loss = NULL;
 
@@ -502,7 +505,7 @@ static int NAME(class_loss)(int nll, const REAL *x, ptrdiff_t n_rows, ptrdiff_t 
         double total = 0.0;
         for (ptrdiff_t bi = 0; bi < n_blocks; bi++)
             total += partial[bi];
-        *value = opt->reduction == FL_REDUCTION_MEAN ? total / denom : total;
+        *value = opt->reduction != FL_REDUCTION_MEAN ? total : empty_mean ? NAN : total / denom;
     }
     return FL_OK;
 }

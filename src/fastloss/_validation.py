@@ -33,7 +33,7 @@ def as_float_array(name, x):
         raise TypeError(
             f"{name} must be a float32 or float64 array (or convertible to one without "
             f"loss), got dtype {_dtype_name(dt)}")
-    return np.ascontiguousarray(a)
+    return np.asarray(a, order="C")  # keeps 0-d arrays 0-d, unlike ascontiguousarray
 
 
 def as_rows(name, x):
@@ -79,7 +79,8 @@ def check_weight(weight):
     w = np.asarray(weight)
     if w.dtype.kind not in "fiu":
         raise TypeError(f"weight must be a 1-D array of floats, got dtype {_dtype_name(w.dtype)}")
-    w = np.ascontiguousarray(w, dtype=np.float64)
+    # A private copy: the caller may reuse or overwrite their array (even as `out=`).
+    w = np.array(w, dtype=np.float64, order="C", copy=True)
     if w.ndim != 1:
         raise ValueError(f"weight must be 1-D (C,), got shape {w.shape}")
     bad = ~(np.isfinite(w) & (w >= 0))

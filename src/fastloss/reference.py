@@ -63,7 +63,8 @@ def logsumexp(x, axis=-1):
 
 
 def _target_weights(target, n_rows, n_classes, weight, ignore_index, label_smoothing):
-    """b[i, j]: the weight of -log p[i, j] in sample i's loss, and the 'mean' divisor.
+    """b[i, j], the weight of -log p[i, j] in sample i's loss; the "mean" divisor; and
+    which rows are not ignored.
 
     Hard labels: b[i] = (1 - eps) w[y_i] onehot(y_i) + eps / C * w (0 for ignored rows),
     divisor = sum of w[y_i] over rows not ignored.
@@ -74,19 +75,20 @@ def _target_weights(target, n_rows, n_classes, weight, ignore_index, label_smoot
     target = np.asarray(target)
     if target.dtype.kind == "f":
         t = target.astype(np.float64).reshape(n_rows, n_classes)
-        return w * ((1 - eps) * t + eps / n_classes), float(n_rows)
+        return w * ((1 - eps) * t + eps / n_classes), float(n_rows), np.ones(n_rows, bool)
     labels = target.astype(np.int64).reshape(n_rows)
     b = np.zeros((n_rows, n_classes))
+    active = labels != ignore_index
     divisor = 0.0
     for i, y in enumerate(labels):
-        if y == ignore_index:
+        if not active[i]:
             continue
         if not 0 <= y < n_classes:
             raise ValueError(f"label {y} at row {i} is outside [0, {n_classes})")
         b[i] = eps / n_classes * w
         b[i, y] += (1 - eps) * w[y]
         divisor += w[y]
-    return b, divisor
+    return b, divisor, active
 
 
 def _reduce(per_sample, reduction, divisor):
@@ -109,14 +111,17 @@ def _class_loss(log_p_fn, x, target, weight, ignore_index, reduction, label_smoo
     rows = _rows64(x)
     n_rows, n_classes = rows.shape
     log_p = log_p_fn(rows)
-    b, divisor = _target_weights(target, n_rows, n_classes, weight, ignore_index,
-                                 label_smoothing)
+    b, divisor, active = _target_weights(target, n_rows, n_classes, weight, ignore_index,
+                                         label_smoothing)
     per_sample = _weighted_sum(b, -log_p)
-    nan_rows = np.isnan(log_p).all(axis=1) & (log_p_fn is _log_softmax64)
-    per_sample[nan_rows] = np.nan
+    if log_p_fn is _log_softmax64:  # softmax of a NaN row is NaN, whatever the target
+        per_sample[np.isnan(log_p).all(axis=1) & active] = np.nan
     value = _reduce(per_sample, reduction, divisor)
-    scale = 1.0 if reduction != "mean" else (1.0 / divisor if divisor else np.inf)
-    return x, rows, log_p, b, scale, value
+    # A mean over a zero divisor is NaN (as PyTorch), and so is its gradient.
+    scale = 1.0 if reduction != "mean" else (1.0 / divisor if divisor else np.nan)
+    if reduction == "mean" and not divisor:
+        value = np.nan
+    return x, rows, log_p, b, scale, value, active
 
 
 def _finish(x, value, reduction):
@@ -129,21 +134,21 @@ def cross_entropy_value_and_grad(x, target, weight=None, ignore_index=-100,
                                  reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits and its gradient, as torch.nn.functional.
     cross_entropy defines the value (see fastloss.CrossEntropyLoss for the table)."""
-    x, rows, log_p, b, scale, value = _class_loss(
+    x, rows, log_p, b, scale, value, active = _class_loss(
         _log_softmax64, x, target, weight, ignore_index, reduction, label_smoothing)
     # d/dx_ij of sum_k b_ik (lse_i - x_ik) = p_ij sum_k b_ik - b_ij
     grad = (np.exp(log_p) * b.sum(axis=1, keepdims=True) - b) * scale
-    grad[b.sum(axis=1) == 0] = 0.0  # ignored rows have no gradient
+    grad[~active] = 0.0  # ignored rows have no gradient
     return _finish(x, value, reduction), grad.reshape(x.shape).astype(x.dtype)
 
 
 def nll_loss_value_and_grad(logp, target, weight=None, ignore_index=-100,
                             reduction="mean", label_smoothing=0.0):
     """Negative log-likelihood of log-probabilities and its gradient -b * scale."""
-    x, rows, log_p, b, scale, value = _class_loss(
+    x, rows, log_p, b, scale, value, active = _class_loss(
         lambda r: r, logp, target, weight, ignore_index, reduction, label_smoothing)
-    grad = -b * scale
-    grad[b.sum(axis=1) == 0] = 0.0
+    grad = 0.0 - b * scale
+    grad[~active] = 0.0
     return _finish(x, value, reduction), grad.reshape(x.shape).astype(x.dtype)
 
 
