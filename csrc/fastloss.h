@@ -61,6 +61,9 @@ const char *fl_simd_active(void);   /* the one this CPU runs */
 /* Vectorizable exp used by the kernels, exposed so that tests can measure its error. */
 void fl_exp_f32(const float *x, ptrdiff_t n, float *out);
 void fl_exp_f64(const double *x, ptrdiff_t n, double *out);
+/* The same for x <= 0, -inf and NaN only (what the kernels use): cheaper. */
+void fl_exp_nonpos_f32(const float *x, ptrdiff_t n, float *out);
+void fl_exp_nonpos_f64(const double *x, ptrdiff_t n, double *out);
 
 /* ---- softmax family (csrc/softmax.c) ----------------------------------------------- */
 

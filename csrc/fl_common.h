@@ -54,6 +54,14 @@
 #define FL_SMALL_ROW 32
 #define FL_SMALL_BATCH 1024
 
+/* Work of a row kernel in element equivalents: each row also costs about as much as
+ * FL_ROW_COST entries (its reductions, a log), which matters for short rows. */
+#define FL_ROW_COST 32.0
+static inline double fl_row_work(ptrdiff_t n_rows, ptrdiff_t n_cols)
+{
+    return (double)n_rows * ((double)n_cols + FL_ROW_COST);
+}
+
 static inline ptrdiff_t fl_block_rows(ptrdiff_t n_rows)
 {
     ptrdiff_t b = (n_rows + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;
@@ -87,17 +95,20 @@ static inline int64_t fl_label_at(const fl_class_target *t, ptrdiff_t i)
  * results >= the smallest normal number; smaller results may be flushed to 0 (an
  * absolute error below 1.2e-38 in float, 2.3e-308 in double, irrelevant to a
  * probability). exp(NaN) = NaN, exp(-inf) = 0, exp(x) = +inf past the overflow point.
+ * The kernels only take exp(x - max) <= 0 and call the cheaper *_nonpos forms, which
+ * give the same bits on that domain (tested).
  */
 static inline float fl_bits_to_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 static inline uint32_t fl_f32_to_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
 static inline double fl_bits_to_f64(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
 static inline uint64_t fl_f64_to_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
 
-static inline float fl_expf(float x)
+/* exp(r) for the reduced argument of x (already clamped), and k with exp(x) = 2^k
+ * exp(r). For NaN x the bits behind k are garbage, but every later step is defined and
+ * the NaN in exp(r) propagates. */
+static inline float fl_expf_reduced(float x, int32_t *k)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
-    x = x < -88.0f ? -88.0f : x;     /* k = -127: the scale 2^k becomes +0 */
-    x = x > 89.0f ? 89.0f : x;       /* exp(89) > FLT_MAX: the product overflows to inf */
     const float t = x * 1.44269504088896341f + magic;
     const float kf = t - magic;
     float r = x - kf * 0.693359375f; /* ln2_hi: 8 significant bits */
@@ -108,21 +119,36 @@ static inline float fl_expf(float x)
     q = q * r + 1.66664213e-1f;
     q = q * r + 4.99999940e-1f;
     q = q * r + 1.0f;
-    const float p = q * r + 1.0f;
-    /* k = 128 (x in [88.38, 89]) has no float 2^k: use 2 * 2^127; beyond, p 2^128
-     * overflows to inf as it should. For NaN the bits of t are garbage, but the
-     * arithmetic stays defined and the NaN in p propagates. */
-    const int32_t k = (int32_t)(fl_f32_to_bits(t) - fl_f32_to_bits(magic));
+    *k = (int32_t)(fl_f32_to_bits(t) - fl_f32_to_bits(magic));
+    return q * r + 1.0f;
+}
+
+/* exp(x) for x <= 0, -inf and NaN: what the softmax kernels need (x - max). Half the
+ * cost of the full range: one clamp, and 2^k is always a normal number or +0. */
+static inline float fl_expf_nonpos(float x)
+{
+    int32_t k;
+    x = x < -88.0f ? -88.0f : x;     /* k = -127: the scale 2^k becomes +0 */
+    const float p = fl_expf_reduced(x, &k);
+    return p * fl_bits_to_f32((uint32_t)(k + 127) << 23);
+}
+
+/* exp(x) on the whole range. */
+static inline float fl_expf(float x)
+{
+    int32_t k;
+    x = x < -88.0f ? -88.0f : x;
+    x = x > 89.0f ? 89.0f : x;       /* exp(89) > FLT_MAX: the product overflows to inf */
+    const float p = fl_expf_reduced(x, &k);
+    /* k = 128 (x in [88.38, 89]) has no float 2^k: use 2 * 2^127 */
     const float p2 = k > 127 ? p * 2.0f : p;
     const int32_t k2 = k > 127 ? 127 : k;
     return p2 * fl_bits_to_f32((uint32_t)(k2 + 127) << 23);
 }
 
-static inline double fl_exp(double x)
+static inline double fl_exp_reduced(double x, int64_t *k)
 {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-    x = x < -709.0 ? -709.0 : x;     /* k = -1023: the scale becomes +0 */
-    x = x > 710.0 ? 710.0 : x;       /* exp(710) > DBL_MAX: the product overflows to inf */
     const double t = x * 1.4426950408889634074 + magic;
     const double kf = t - magic;
     double r = x - kf * 6.93147180369123816490e-01; /* ln2_hi: kf * ln2_hi exact */
@@ -140,8 +166,24 @@ static inline double fl_exp(double x)
     q = q * r + 1.0 / 6.0;
     q = q * r + 0.5;
     q = q * r + 1.0;
-    const double p = q * r + 1.0;
-    const int64_t k = (int64_t)(fl_f64_to_bits(t) - fl_f64_to_bits(magic));
+    *k = (int64_t)(fl_f64_to_bits(t) - fl_f64_to_bits(magic));
+    return q * r + 1.0;
+}
+
+static inline double fl_exp_nonpos(double x)
+{
+    int64_t k;
+    x = x < -709.0 ? -709.0 : x;     /* k = -1023: the scale becomes +0 */
+    const double p = fl_exp_reduced(x, &k);
+    return p * fl_bits_to_f64((uint64_t)(k + 1023) << 52);
+}
+
+static inline double fl_exp(double x)
+{
+    int64_t k;
+    x = x < -709.0 ? -709.0 : x;
+    x = x > 710.0 ? 710.0 : x;       /* exp(710) > DBL_MAX: the product overflows to inf */
+    const double p = fl_exp_reduced(x, &k);
     const double p2 = k > 1023 ? p * 2.0 : p;
     const int64_t k2 = k > 1023 ? 1023 : k;
     return p2 * fl_bits_to_f64((uint64_t)(k2 + 1023) << 52);

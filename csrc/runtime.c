@@ -85,3 +85,17 @@ FL_HOT void fl_exp_f64(const double *x, ptrdiff_t n, double *out)
     for (ptrdiff_t i = 0; i < n; i++)
         out[i] = fl_exp(x[i]);
 }
+
+FL_HOT void fl_exp_nonpos_f32(const float *x, ptrdiff_t n, float *out)
+{
+    FL_SIMD
+    for (ptrdiff_t i = 0; i < n; i++)
+        out[i] = fl_expf_nonpos(x[i]);
+}
+
+FL_HOT void fl_exp_nonpos_f64(const double *x, ptrdiff_t n, double *out)
+{
+    FL_SIMD
+    for (ptrdiff_t i = 0; i < n; i++)
+        out[i] = fl_exp_nonpos(x[i]);
+}

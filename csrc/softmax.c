@@ -92,7 +92,7 @@ static double fl_sum(const double *w, ptrdiff_t n)
 
 #define REAL float
 #define SFX f32
-#define EXP fl_expf
+#define EXP fl_expf_nonpos
 #include "softmax_impl.h"
 #undef REAL
 #undef SFX
@@ -100,7 +100,7 @@ static double fl_sum(const double *w, ptrdiff_t n)
 
 #define REAL double
 #define SFX f64
-#define EXP fl_exp
+#define EXP fl_exp_nonpos
 #include "softmax_impl.h"
 #undef REAL
 #undef SFX

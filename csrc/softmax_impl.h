@@ -1,7 +1,7 @@
 /*
  * softmax_impl.h - row kernels of the softmax family, written once for both types.
  * Included by softmax.c with REAL (float or double), SFX (f32 or f64) and EXP (the
- * vectorizable exp of fl_common.h for REAL). All accumulation is in double.
+ * vectorizable exp of fl_common.h for REAL, on x <= 0). All accumulation is in double.
  *
  * Shapes: x, grad, out are n_rows x n_cols, C-contiguous; one row = one sample.
  *
@@ -492,7 +492,7 @@ static int NAME(class_loss)(int nll, const REAL *x, ptrdiff_t n_rows, ptrdiff_t 
     const ptrdiff_t block = fl_block_rows(n_rows);
     const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
     double partial[FL_MAX_BLOCKS];
-    const int nt = fl_plan_threads(n_threads, (double)n_rows * (double)n_cols);
+    const int nt = fl_plan_threads(n_threads, fl_row_work(n_rows, n_cols));
     (void)nt;
     FL_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
     for (ptrdiff_t bi = 0; bi < n_blocks; bi++) {
@@ -553,10 +553,12 @@ FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const f
     if (what == NAME(OUT_LSE)) {
         out[0] = (REAL)(s.m + log_s);
     } else if (what == NAME(OUT_LOG_SOFTMAX)) {
-        const double m = s.m;
+        /* In REAL, at full SIMD width: x_j - m <= 0 and -log_s <= 0 share their sign, so
+         * nothing cancels and the result is within about 2 ulp. */
+        const REAL m = (REAL)s.m, ls = (REAL)log_s;
         FL_SIMD
         for (ptrdiff_t j = 0; j < n; j++)
-            out[j] = (REAL)(((double)x[j] - m) - log_s);
+            out[j] = (x[j] - m) - ls;
     } else {
         const double S = s.below + s.n_top;
         const ptrdiff_t chunk = fl_chunk_len(n);
@@ -612,7 +614,7 @@ static int NAME(softmax_driver)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_col
         return FL_ERR_ARGUMENT;
     const ptrdiff_t block = fl_block_rows(n_rows);
     const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
-    const int nt = fl_plan_threads(n_threads, (double)n_rows * (double)n_cols);
+    const int nt = fl_plan_threads(n_threads, fl_row_work(n_rows, n_cols));
     (void)nt;
     FL_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
     for (ptrdiff_t bi = 0; bi < n_blocks; bi++) {

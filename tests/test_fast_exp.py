@@ -207,3 +207,31 @@ def test_empty_and_odd_lengths(dtype):
         x = np.linspace(-3, 3, n).astype(dtype)
         np.testing.assert_allclose(fast_exp(x), np.exp(x.astype(np.float64)),
                                    rtol=3 * np.finfo(dtype).eps)
+
+
+# ---- the kernels' form: x <= 0 only ------------------------------------------------------
+
+def fast_exp_nonpositive(x):
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    _kernels.exp(x, out, nonpositive=True)
+    return out
+
+
+@pytest.mark.parametrize("dtype,low", [(np.float32, -104.0), (np.float64, -746.0)],
+                         ids=["f32", "f64"])
+def test_nonpositive_form_equals_full_form_bitwise(dtype, low):
+    # The softmax kernels use the cheaper form on x - max <= 0: on that domain it must
+    # give exactly the bits the full-range form gives (whose error the sweeps bound).
+    rng = np.random.default_rng(7)
+    x = np.concatenate([
+        np.linspace(low, 0.0, 1_000_001),
+        -rng.exponential(5.0, 100_000),
+        [0.0, -0.0, -np.inf, np.nan, -np.finfo(dtype).tiny, -np.finfo(dtype).max],
+    ]).astype(dtype)
+    got = fast_exp_nonpositive(x)
+    full = fast_exp(x)
+    same = (got.view(np.uint32 if dtype == np.float32 else np.uint64)
+            == full.view(np.uint32 if dtype == np.float32 else np.uint64))
+    same |= np.isnan(got) & np.isnan(full)
+    assert same.all(), f"first difference at x = {x[~same][:5]!r}"

@@ -37,16 +37,23 @@ def plan_threads(int n_threads, double work_elements):
     return fl_plan_threads(n_threads, work_elements)
 
 
-def exp(const floating[::1] x, floating[::1] out):
-    """The vectorizable exp of the kernels, elementwise (for accuracy tests)."""
+def exp(const floating[::1] x, floating[::1] out, bint nonpositive=False):
+    """The vectorizable exp of the kernels, elementwise (for accuracy tests).
+    nonpositive=True: the cheaper form the kernels use, valid for x <= 0, -inf, NaN."""
     cdef Py_ssize_t n = x.shape[0]
     if n == 0:
         return
     with nogil:
         if floating is float:
-            fl_exp_f32(&x[0], n, &out[0])
+            if nonpositive:
+                fl_exp_nonpos_f32(&x[0], n, &out[0])
+            else:
+                fl_exp_f32(&x[0], n, &out[0])
         else:
-            fl_exp_f64(&x[0], n, &out[0])
+            if nonpositive:
+                fl_exp_nonpos_f64(&x[0], n, &out[0])
+            else:
+                fl_exp_f64(&x[0], n, &out[0])
 
 
 # what: 0 softmax, 1 log_softmax, 2 logsumexp (out is then 1-D, one entry per row)
