@@ -3,7 +3,7 @@
 For each case (an op and an N x C float32 shape) and each thread count, this times
 
 - fastloss, writing into a preallocated ``out=`` buffer;
-- what a NumPy user would write (`_numpy_cross_entropy`, `_numpy_log_softmax`);
+- what a NumPy user would write (`numpy_cross_entropy`, `numpy_log_softmax`);
 - PyTorch, when it is installed (imported here and only here, never required):
   ``F.cross_entropy`` forward + ``.backward()``, and ``torch.log_softmax``;
 - the copy ruler: ``np.copyto`` of the same bytes. A fused kernel reads N*C and
@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import CrossEntropyLoss, build_info, log_softmax
+from . import CrossEntropyLoss, _config, build_info, log_softmax
 
 QUICK_SHAPES = ((4096, 1000), (1024, 32000))
 FULL_SHAPES = ((4096, 10), (4096, 1000), (1024, 32000), (256, 128000))
@@ -46,7 +46,7 @@ MIN_SAMPLES = 3
 
 # ---- the NumPy baseline: what a NumPy user writes ------------------------------------
 
-def _numpy_cross_entropy(x, y):
+def numpy_cross_entropy(x, y):
     """Mean softmax cross-entropy of logits x (N, C) and labels y (N,), and its gradient."""
     n = x.shape[0]
     rows = np.arange(n)
@@ -60,7 +60,7 @@ def _numpy_cross_entropy(x, y):
     return loss, grad
 
 
-def _numpy_log_softmax(x):
+def numpy_log_softmax(x):
     """log_softmax of the rows of x (N, C)."""
     z = x - x.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -95,11 +95,11 @@ OPS = (
     Op("cross_entropy",
        lambda x, y, out, nt: partial(CrossEntropyLoss(n_threads=nt).value_and_grad,
                                      x, y, out=out),
-       lambda x, y: partial(_numpy_cross_entropy, x, y),
+       lambda x, y: partial(numpy_cross_entropy, x, y),
        _torch_cross_entropy),
     Op("log_softmax",
        lambda x, y, out, nt: partial(log_softmax, x, out=out, n_threads=nt),
-       lambda x, y: partial(_numpy_log_softmax, x),
+       lambda x, y: partial(numpy_log_softmax, x),
        _torch_log_softmax),
 )
 
@@ -152,10 +152,7 @@ def _import_torch():
 
 def _cpu_count():
     """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return _config._cores
 
 
 def _measure(shapes, threads, timing, torch):

@@ -1,0 +1,193 @@
+"""Benchmarks: softmax cross-entropy (value and gradient) and log_softmax, float32.
+
+For every (op, N x C, threads) this times fastloss against what a NumPy user would
+write, PyTorch (skipped when it is not installed) and a memory-copy ruler, in one
+process. It is not part of the test run (pyproject's testpaths is ``tests``); run it
+with
+
+    cd /work/main && python -m pytest bench -q -p no:cacheprovider
+
+and read the ratio table that bench/conftest.py prints at the end (also written to
+bench/last_run.md). pytest-benchmark groups are ``"<op> <N>x<C> threads=<n>"``.
+
+What is timed (one call = one round's iteration):
+
+``fastloss``
+    ``CrossEntropyLoss().value_and_grad(x, y, out=grad)`` / ``log_softmax(x,
+    out=...)`` with a preallocated buffer reused every round: no allocation.
+``fastloss_noout`` (1024x32000 only)
+    the same without ``out=``: a fresh result array per call, as NumPy and PyTorch do.
+``numpy``
+    `numpy_cross_entropy` / `numpy_log_softmax` below: plain vectorized float32 code
+    (one thread; no BLAS involved).
+``torch``
+    ``F.cross_entropy(x, y)`` forward and ``.backward()`` on a leaf tensor whose
+    ``.grad`` is reset to None first (what ``optimizer.zero_grad()`` does);
+    ``torch.log_softmax(x, dim=1)``. ``torch.set_num_threads(threads)``. The tensors
+    share memory with the NumPy inputs (``torch.from_numpy``).
+``copy``
+    ``np.copyto(dst, x)``: the bytes a fused kernel must move (read N*C, write N*C
+    floats), on one thread. fastloss/copy near 1 means the kernel runs at memory speed.
+
+``test_implementations_agree`` checks first that all of them compute the same thing.
+"""
+import functools
+from importlib import metadata
+
+import numpy as np
+import pytest
+
+import fastloss
+from fastloss import _quickbench
+
+SIZES = ((4096, 10), (4096, 1000), (1024, 32000), (256, 128000))
+OPS = ("cross_entropy", "log_softmax")
+THREADS = (1, 2)
+IMPLS = ("fastloss", "numpy", "torch", "copy")
+NOOUT_SIZE = (1024, 32000)  # where fastloss is also timed allocating its result
+IMPLS_NOOUT = ("fastloss", "fastloss_noout") + IMPLS[1:]
+
+
+def _version(dist):
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+VERSIONS = {dist: _version(dist) for dist in ("fastloss", "numpy", "torch")}
+SIMD_ACTIVE = fastloss.build_info()["simd_active"]
+
+# Enough rounds for stable medians (5 or more, up to 0.5 s of them per case) with the
+# whole suite in about three minutes; a short warm-up touches buffers and thread pools.
+pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
+                                   warmup_iterations=3, disable_gc=True)
+
+
+# ---- the NumPy baseline: what a NumPy user writes (shared with `fastloss bench`) ----
+
+numpy_cross_entropy = _quickbench.numpy_cross_entropy
+numpy_log_softmax = _quickbench.numpy_log_softmax
+
+
+# ---- inputs -----------------------------------------------------------------------
+
+class Data:
+    """Logits x (N, C) float32, labels y (N,) int64, and a touched output buffer."""
+
+    def __init__(self, n, c):
+        rng = np.random.default_rng(12345)
+        self.x = rng.standard_normal((n, c), dtype=np.float32) * 3
+        self.y = rng.integers(0, c, size=n, dtype=np.int64)
+        self.out = np.empty_like(self.x)
+        self.out.fill(0)  # page faults now, not in the first timed round
+
+
+@functools.lru_cache(maxsize=1)  # the cases run size by size: one size in memory
+def data(size):
+    return Data(*size)
+
+
+# ---- one builder per implementation: (op, data, threads) -> the timed callable ------
+
+def fastloss_call(op, d, threads, use_out=True):
+    out = d.out if use_out else None
+    if op == "cross_entropy":
+        loss = fastloss.CrossEntropyLoss(reduction="mean", n_threads=threads)
+        return functools.partial(loss.value_and_grad, d.x, d.y, out=out)
+    return functools.partial(fastloss.log_softmax, d.x, out=out, n_threads=threads)
+
+
+def numpy_call(op, d, threads):
+    if op == "cross_entropy":
+        return functools.partial(numpy_cross_entropy, d.x, d.y)
+    return functools.partial(numpy_log_softmax, d.x)
+
+
+def torch_call(op, d, threads):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(threads)
+    if op == "log_softmax":
+        return functools.partial(torch.log_softmax, torch.from_numpy(d.x), dim=1)
+    x = torch.from_numpy(d.x).requires_grad_()
+    y = torch.from_numpy(d.y)
+
+    def forward_backward():
+        x.grad = None
+        loss = torch.nn.functional.cross_entropy(x, y)
+        loss.backward()
+        return loss, x.grad
+    return forward_backward
+
+
+def copy_call(op, d, threads):
+    return functools.partial(np.copyto, d.out, d.x)
+
+
+BUILDERS = {
+    "fastloss": fastloss_call,
+    "fastloss_noout": functools.partial(fastloss_call, use_out=False),
+    "numpy": numpy_call,
+    "torch": torch_call,
+    "copy": copy_call,
+}
+
+
+def _cases():
+    """(size, op, threads, impl), size outermost so that one size is in memory at a time."""
+    for size in SIZES:
+        for op in OPS:
+            for threads in THREADS:
+                for impl in IMPLS if size != NOOUT_SIZE else IMPLS_NOOUT:
+                    n, c = size
+                    yield pytest.param(size, op, threads, impl,
+                                       id=f"{op}-{n}x{c}-t{threads}-{impl}")
+
+
+# ---- validate, then time ------------------------------------------------------------
+
+def _as_arrays(result):
+    """(value, grad) or an array, from any implementation, as NumPy arrays."""
+    parts = result if isinstance(result, tuple) else (result,)
+    return [np.asarray(p.detach() if hasattr(p, "detach") else p) for p in parts]
+
+
+def _check_close(got, expected, what, rtol=1e-4):
+    """got == expected within rtol, with an absolute floor of rtol * max|expected|.
+
+    Cheaper than assert_allclose on 100 MB arrays, and reports the worst entry."""
+    atol = rtol * float(np.abs(expected).max())
+    excess = np.abs(got - expected) - rtol * np.abs(expected)
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(excess), np.shape(excess)))
+    assert excess[worst] <= atol, (
+        f"{what}: at {worst} got {got[worst].item()!r}, "
+        f"expected {expected[worst].item()!r} "
+        f"(rtol {rtol}, atol {atol:.3g})")
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_implementations_agree(size, op):
+    """Every timed implementation computes what the NumPy baseline does."""
+    d = data(size)
+    expected = _as_arrays(numpy_call(op, d, 1)())
+    for impl in ("fastloss", "fastloss_noout", "torch"):
+        if impl == "torch":
+            pytest.importorskip("torch")
+        got = _as_arrays(BUILDERS[impl](op, d, 2)())
+        names = ("value", "grad") if len(got) == 2 else ("result",)
+        for name, g, e in zip(names, got, expected):
+            _check_close(g, e, f"{impl} vs NumPy, {op} {name} at {size[0]}x{size[1]}")
+
+
+@pytest.mark.parametrize("size, op, threads, impl", list(_cases()))
+def test_bench(benchmark, size, op, threads, impl):
+    n, c = size
+    d = data(size)
+    run = BUILDERS[impl](op, d, threads)
+    benchmark.group = f"{op} {n}x{c} threads={threads}"
+    benchmark.extra_info.update(
+        op=op, impl=impl, N=n, C=c, threads=threads, dtype="float32",
+        bytes=2 * d.x.nbytes,  # read N*C + write N*C, the same for the copy ruler
+        versions=VERSIONS, simd_active=SIMD_ACTIVE)
+    benchmark(run)
