@@ -49,13 +49,15 @@ FL_INLINE double NAME(target_weight)(const NAME(row_target) *rt, ptrdiff_t j)
  * One pass over a row: max, the split sum of exp (see fl_row_stats), and d = sum_j
  * c_j (m - x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT
  * (c = w (a t + b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the
- * running max chunk_max[k] of chunk k. Returns finite = 0 for a row that needs the
+ * running max chunk_max[k] of chunk k (x_j - chunk_max[k] with store_shifted: writing
+ * the output here, where exp keeps the core busy, hides the cost of fetching its cache
+ * lines; a later streaming pass could not). Returns finite = 0 for a row that needs the
  * scalar limit code: +inf or NaN entries, or a chunk that is all -inf.
  */
 FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int mode,
                                       const double *restrict w, const REAL *restrict t,
                                       double a, double b, REAL *restrict e_out,
-                                      REAL *restrict chunk_max)
+                                      int store_shifted, REAL *restrict chunk_max)
 {
     fl_row_stats s = {0.0, 0.0, 0.0, 0.0, 0.0, 1};
     const ptrdiff_t chunk = fl_chunk_len(n);
@@ -88,7 +90,17 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
          * stays in REAL: a float mask feeding a double would stop vectorization. */
         double below = 0.0;
         REAL top = 0;
-        if (e_out) {
+        if (e_out && store_shifted) {
+            REAL *restrict ec = e_out + j0;
+            FL_PRAGMA(omp simd reduction(+ : below, top))
+            for (ptrdiff_t j = 0; j < len; j++) {
+                const REAL e = EXP(xc[j] - m);
+                const REAL e_below = xc[j] < m ? e : 0;
+                ec[j] = xc[j] - m;
+                below += e_below;
+                top += e - e_below;
+            }
+        } else if (e_out) {
             REAL *restrict ec = e_out + j0;
             FL_PRAGMA(omp simd reduction(+ : below, top))
             for (ptrdiff_t j = 0; j < len; j++) {
@@ -331,7 +343,7 @@ FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(ro
                               REAL *restrict chunk_max)
 {
     const fl_row_stats s = NAME(row_pass)(x, n, NAME(target_mode)(rt), rt->w, rt->t, rt->a,
-                                          rt->b, g, chunk_max);
+                                          rt->b, g, 0, chunk_max);
     return NAME(ce_finish)(x, n, rt, w_sum, coef, &s, g, chunk_max);
 }
 
@@ -532,6 +544,25 @@ int NAME(fl_nll_fwdbwd)(const REAL *logp, ptrdiff_t n_rows, ptrdiff_t n_cols,
 
 enum { NAME(OUT_SOFTMAX), NAME(OUT_LOG_SOFTMAX), NAME(OUT_LSE) };
 
+/* log_softmax of a finite row whose out holds x_j - chunk_max[k] (see row_pass):
+ * subtract (m - chunk_max[k]) and log(sum); all three terms are <= 0, nothing cancels,
+ * the result is within about 2 ulp (3 for a row whose max moved between chunks). */
+FL_INLINE void NAME(log_softmax_finish)(ptrdiff_t n, const fl_row_stats *s, REAL *restrict out,
+                                        const REAL *restrict chunk_max)
+{
+    const REAL ls = (REAL)NAME(log_sum)(s);
+    const ptrdiff_t chunk = fl_chunk_len(n);
+    ptrdiff_t k = 0;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+        const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+        const REAL shift = (REAL)(s->m - (double)chunk_max[k]);
+        REAL *restrict oc = out + j0;
+        FL_SIMD
+        for (ptrdiff_t j = 0; j < len; j++)
+            oc[j] = (oc[j] - shift) - ls;
+    }
+}
+
 /* softmax, log_softmax or logsumexp of one row from its pass statistics; for softmax,
  * out already holds exp(x_j - chunk_max[k]). */
 FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const fl_row_stats *sp,
@@ -601,9 +632,12 @@ FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_
         const REAL *restrict x = x_all + i * n;
         REAL *restrict out = out_all + i * out_stride;
         const fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
-                                              what == NAME(OUT_SOFTMAX) ? out : NULL,
-                                              chunk_max);
-        NAME(softmax_finish)(x, n, &s, out, chunk_max, what);
+                                              what == NAME(OUT_LSE) ? NULL : out,
+                                              what == NAME(OUT_LOG_SOFTMAX), chunk_max);
+        if (what == NAME(OUT_LOG_SOFTMAX) && s.finite)
+            NAME(log_softmax_finish)(n, &s, out, chunk_max);
+        else
+            NAME(softmax_finish)(x, n, &s, out, chunk_max, what);
     }
 }
 
