@@ -41,3 +41,16 @@ def test_docstring_numbers_are_right(where, documented, computed):
     example is told apart from a wrong kernel)."""
     assert computed() == pytest.approx(documented, rel=1e-15, abs=0), \
         f"{where}: the example prints {documented}, the closed form gives {computed()!r}"
+
+
+def test_readme_example_runs():
+    """The README's example runs as written."""
+    import pathlib
+    import re
+    readme = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.exists():
+        pytest.skip("README.md is not beside the tests (installed without the sources)")
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.S)
+    assert blocks, "the README has no python example"
+    for code in blocks:
+        exec(compile(code, str(readme), "exec"), {})
