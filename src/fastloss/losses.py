@@ -173,6 +173,13 @@ class CrossEntropyLoss(_ClassLoss):
     the gradient buffer; a second pass over the row, still in cache, turns them into
     ``softmax - target``. Losses accumulate in float64 for both dtypes.
 
+    Accuracy (tested): float64 losses and gradients within 1e-12 relative of an
+    exact computation, including losses near 0 (the log of the sum is taken as
+    ``log1p`` of the entries below the row max, summed apart from those equal to it).
+    float32: "mean"/"sum" within 1e-6 relative; a per-sample loss within 1e-6
+    relative plus about 6e-8 * |x_j - max| of rounding in ``x_j - max``, which shows
+    only on per-sample losses below about 1e-6.
+
     Rows with infinite logits get the limit (see `fastloss.softmax`): the loss can be
     +inf while the gradient stays finite. A NaN logit makes its row's loss and gradient
     NaN. Where a term has zero weight (b_ij = 0) its -inf log-probability contributes 0,
