@@ -8,6 +8,8 @@ Conventions:
   fastloss's own output;
 - ``case(...)`` formats the parameters of a case for assertion messages.
 """
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -193,3 +195,10 @@ def check_class_loss_against_reference(nll, dtype, target_kind, weighted, label_
     assert grad.flags.c_contiguous, msg
     assert_close(grad, want_grad, dtype, "grad: " + msg)
     return x, target, opts
+
+
+# Every option combination of a classification loss:
+# (dtype, target kind, weighted, label_smoothing, reduction, with ignored rows).
+CLASS_LOSS_MATRIX = list(itertools.product(DTYPES, TARGET_KINDS, [False, True], SMOOTHINGS,
+                                           REDUCTIONS, [False, True]))
+CLASS_LOSS_MATRIX_IDS = [class_loss_matrix_ids(*m) for m in CLASS_LOSS_MATRIX]

@@ -1,7 +1,6 @@
 """CrossEntropyLoss / cross_entropy: the whole option matrix against the reference,
 finite-difference gradients, closed forms, extreme and infinite logits, long rows,
 entry points against each other, memory layouts, out=, and hypothesis properties."""
-import itertools
 import math
 
 import numpy as np
@@ -13,13 +12,10 @@ from hypothesis.extra import numpy as hnp
 import fastloss
 from fastloss import reference as ref
 
-from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, TARGET_KINDS,
-                      assert_close, case, check_class_loss_against_reference,
-                      class_loss_matrix_ids, make_class_case, numerical_grad, tol)
+from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, assert_close, case, check_class_loss_against_reference,
+                      CLASS_LOSS_MATRIX as MATRIX, CLASS_LOSS_MATRIX_IDS as MATRIX_IDS,
+                      make_class_case, numerical_grad, tol)
 
-MATRIX = list(itertools.product(DTYPES, TARGET_KINDS, [False, True], SMOOTHINGS, REDUCTIONS,
-                                [False, True]))
-MATRIX_IDS = [class_loss_matrix_ids(*m) for m in MATRIX]
 
 
 @pytest.mark.parametrize("dtype,target_kind,weighted,label_smoothing,reduction,ignored",

@@ -1,7 +1,6 @@
 """NLLLoss / nll_loss: the option matrix against the reference, nll_loss(log_softmax(x))
 == cross_entropy(x) for every option, closed forms, infinite log-probabilities, layouts,
 out= and properties."""
-import itertools
 import math
 
 import numpy as np
@@ -12,13 +11,10 @@ from hypothesis.extra import numpy as hnp
 
 import fastloss
 
-from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, TARGET_KINDS,
-                      assert_close, case, check_class_loss_against_reference,
-                      class_loss_matrix_ids, make_class_case, numerical_grad, tol)
+from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, assert_close, case, check_class_loss_against_reference,
+                      CLASS_LOSS_MATRIX as MATRIX, CLASS_LOSS_MATRIX_IDS as MATRIX_IDS,
+                      make_class_case, numerical_grad, tol)
 
-MATRIX = list(itertools.product(DTYPES, TARGET_KINDS, [False, True], SMOOTHINGS, REDUCTIONS,
-                                [False, True]))
-MATRIX_IDS = [class_loss_matrix_ids(*m) for m in MATRIX]
 
 
 @pytest.mark.parametrize("dtype,target_kind,weighted,label_smoothing,reduction,ignored",
