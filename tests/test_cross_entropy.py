@@ -12,10 +12,10 @@ from hypothesis.extra import numpy as hnp
 import fastloss
 from fastloss import reference as ref
 
-from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, assert_close, case, check_class_loss_against_reference,
-                      CLASS_LOSS_MATRIX as MATRIX, CLASS_LOSS_MATRIX_IDS as MATRIX_IDS,
-                      make_class_case, numerical_grad, tol)
-
+from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, assert_close,
+                     case, check_class_loss_against_reference, CLASS_LOSS_MATRIX as MATRIX,
+                     CLASS_LOSS_MATRIX_IDS as MATRIX_IDS, make_class_case, numerical_grad,
+                     tol)
 
 
 @pytest.mark.parametrize("dtype,target_kind,weighted,label_smoothing,reduction,ignored",

@@ -11,10 +11,10 @@ from hypothesis.extra import numpy as hnp
 
 import fastloss
 
-from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, assert_close, case, check_class_loss_against_reference,
-                      CLASS_LOSS_MATRIX as MATRIX, CLASS_LOSS_MATRIX_IDS as MATRIX_IDS,
-                      make_class_case, numerical_grad, tol)
-
+from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, assert_close, case,
+                     check_class_loss_against_reference, CLASS_LOSS_MATRIX as MATRIX,
+                     CLASS_LOSS_MATRIX_IDS as MATRIX_IDS, make_class_case, numerical_grad,
+                     tol)
 
 
 @pytest.mark.parametrize("dtype,target_kind,weighted,label_smoothing,reduction,ignored",
