@@ -53,6 +53,13 @@
  * (see small_rows_pass in softmax_impl.h). */
 #define FL_SMALL_ROW 32
 #define FL_SMALL_BATCH 1024
+#define FL_SMALL_BATCH_ROWS 256 /* bounds the per-row state kept on the stack */
+
+static inline ptrdiff_t fl_small_batch_rows(ptrdiff_t n_cols)
+{
+    const ptrdiff_t rows = FL_SMALL_BATCH / n_cols;
+    return rows < FL_SMALL_BATCH_ROWS ? rows : FL_SMALL_BATCH_ROWS;
+}
 
 /* Work of a row kernel in element equivalents: each row also costs about as much as
  * FL_ROW_COST entries (its reductions, a log), which matters for short rows. */

@@ -382,8 +382,8 @@ FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t 
     double acc = 0.0;
     if (n_cols <= FL_SMALL_ROW) {
         REAL scratch[FL_SMALL_BATCH];
-        fl_row_stats stats[FL_SMALL_BATCH];
-        const ptrdiff_t batch = FL_SMALL_BATCH / n_cols;
+        fl_row_stats stats[FL_SMALL_BATCH_ROWS];
+        const ptrdiff_t batch = fl_small_batch_rows(n_cols);
         const double eps = opt->label_smoothing;
         const int mode = tg->labels ? (eps > 0 ? NAME(C_WEIGHT) : NAME(C_NONE)) : NAME(C_SOFT);
         NAME(row_target) rt;
@@ -613,8 +613,8 @@ FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_
     const ptrdiff_t out_stride = what == NAME(OUT_LSE) ? 1 : n;
     if (n <= FL_SMALL_ROW) {
         REAL scratch[FL_SMALL_BATCH];
-        fl_row_stats stats[FL_SMALL_BATCH];
-        const ptrdiff_t batch = FL_SMALL_BATCH / n;
+        fl_row_stats stats[FL_SMALL_BATCH_ROWS];
+        const ptrdiff_t batch = fl_small_batch_rows(n);
         for (ptrdiff_t i0 = r0; i0 < r1; i0 += batch) {
             const ptrdiff_t rows = r1 - i0 < batch ? r1 - i0 : batch;
             REAL *e = what == NAME(OUT_SOFTMAX) ? out_all + i0 * n : scratch;
