@@ -21,9 +21,9 @@
 #define FL_PRAGMA(x)
 #endif
 
-/* `omp simd` lets the compiler vectorize float reductions without -ffast-math: it may
- * reorder the sum across SIMD lanes (a fixed order for a given code path). */
-#define FL_SIMD_REDUCE(...) FL_PRAGMA(omp simd reduction(__VA_ARGS__))
+/* `omp simd` (with a reduction clause where needed) lets the compiler vectorize float
+ * reductions without -ffast-math: it may reorder a sum across SIMD lanes, in a fixed
+ * order for a given code path. */
 #define FL_SIMD FL_PRAGMA(omp simd)
 
 /*

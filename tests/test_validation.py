@@ -19,6 +19,17 @@ def _x(n=5, c=10, dtype=np.float64, seed=0):
     return np.random.default_rng(seed).normal(size=(n, c)).astype(dtype)
 
 
+def _rejected_by_every_loss(exc, match, x, y, **option):
+    """The loss classes refuse `option` (at construction or at the call) and so do the
+    functional forms."""
+    for cls in LOSS_CLASSES:
+        with pytest.raises(exc, match=match):
+            cls(**option)(x, y)
+    for fn in LOSS_FUNCS:
+        with pytest.raises(exc, match=match):
+            fn(x, y, **option)
+
+
 def _all_entry_points(input, target, **opts):
     """Call every public entry point of both losses; each must raise the same way."""
     calls = []
@@ -199,12 +210,7 @@ def test_probabilities_must_convert_without_loss():
 ])
 def test_bad_weight(weight, exc, match):
     x, y = _x(5, 10), np.arange(5)
-    for cls in LOSS_CLASSES:
-        with pytest.raises(exc, match=match):
-            cls(weight=weight)(x, y)
-    for fn in LOSS_FUNCS:
-        with pytest.raises(exc, match=match):
-            fn(x, y, weight=weight)
+    _rejected_by_every_loss(exc, match, x, y, weight=weight)
 
 
 @pytest.mark.parametrize("value,exc", [(-0.1, ValueError), (1.1, ValueError),
@@ -213,12 +219,7 @@ def test_bad_weight(weight, exc, match):
                                        (np.array([0.1]), TypeError), (0.1j, TypeError)])
 def test_bad_label_smoothing(value, exc):
     x, y = _x(5, 10), np.arange(5)
-    for cls in LOSS_CLASSES:
-        with pytest.raises(exc, match=r"label_smoothing"):
-            cls(label_smoothing=value)
-    for fn in LOSS_FUNCS:
-        with pytest.raises(exc, match=r"label_smoothing"):
-            fn(x, y, label_smoothing=value)
+    _rejected_by_every_loss(exc, r"label_smoothing", x, y, label_smoothing=value)
 
 
 @pytest.mark.parametrize("value", [0, 1, np.float32(0.5), np.float64(1.0), 0.25])
@@ -232,12 +233,7 @@ def test_label_smoothing_accepts_real_numbers(value):
 @pytest.mark.parametrize("value", ["avg", "MEAN", None, "", "elementwise_mean"])
 def test_unknown_reduction(value):
     x, y = _x(5, 10), np.arange(5)
-    for cls in LOSS_CLASSES:
-        with pytest.raises(ValueError, match=r"reduction must be one of"):
-            cls(reduction=value)
-    for fn in LOSS_FUNCS:
-        with pytest.raises(ValueError, match=r"reduction must be one of"):
-            fn(x, y, reduction=value)
+    _rejected_by_every_loss(ValueError, r"reduction must be one of", x, y, reduction=value)
 
 
 @pytest.mark.parametrize("value,exc", [(1.5, TypeError), (-100.0, TypeError),
@@ -245,12 +241,7 @@ def test_unknown_reduction(value):
                                        (True, TypeError), (2**70, ValueError)])
 def test_bad_ignore_index(value, exc):
     x, y = _x(5, 10), np.arange(5)
-    for cls in LOSS_CLASSES:
-        with pytest.raises(exc, match=r"ignore_index"):
-            cls(ignore_index=value)
-    for fn in LOSS_FUNCS:
-        with pytest.raises(exc, match=r"ignore_index"):
-            fn(x, y, ignore_index=value)
+    _rejected_by_every_loss(exc, r"ignore_index", x, y, ignore_index=value)
 
 
 def test_ignore_index_inside_the_class_range():
