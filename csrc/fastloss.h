@@ -99,6 +99,13 @@ void fl_exp_nonpos_f64(const double *x, ptrdiff_t n, double *out);
 FL_DECLARE_SOFTMAX(float, f32)
 FL_DECLARE_SOFTMAX(double, f64)
 
+/* ---- the other families: one header each, next to its source ---------------------- */
+#include "elementwise.h"   /* regression and binary losses, elementwise */
+#include "margin.h"        /* multiclass margin losses */
+#include "divergence.h"    /* KL divergence */
+#include "cluster.h"       /* within-cluster sum of squares, Lloyd step */
+#include "regularize.h"    /* L1 / L2 / elastic net over many arrays */
+
 #ifdef __cplusplus
 }
 #endif

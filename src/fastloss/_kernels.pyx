@@ -160,3 +160,11 @@ def class_loss_probs(bint nll, const floating[:, ::1] x, const floating[:, ::1] 
 REDUCTION_NONE = FL_REDUCTION_NONE
 REDUCTION_SUM = FL_REDUCTION_SUM
 REDUCTION_MEAN = FL_REDUCTION_MEAN
+
+
+# ---- the other families: bindings next to their declarations, one file each ----------
+include "_elementwise.pxi"
+include "_margin.pxi"
+include "_divergence.pxi"
+include "_cluster.pxi"
+include "_regularize.pxi"

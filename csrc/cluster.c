@@ -1,0 +1,2 @@
+/* cluster.c - placeholder until the kernels land. */
+#include "fl_common.h"

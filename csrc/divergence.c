@@ -1,0 +1,2 @@
+/* divergence.c - placeholder until the kernels land. */
+#include "fl_common.h"

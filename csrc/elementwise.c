@@ -1,0 +1,2 @@
+/* elementwise.c - placeholder until the kernels land. */
+#include "fl_common.h"

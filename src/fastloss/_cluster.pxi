@@ -1,0 +1,1 @@
+# Bindings of csrc/cluster.h (included by _kernels.pyx).

@@ -1,0 +1,1 @@
+# Bindings of csrc/divergence.h (included by _kernels.pyx).

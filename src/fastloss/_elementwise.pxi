@@ -1,0 +1,1 @@
+# Bindings of csrc/elementwise.h (included by _kernels.pyx).

@@ -1,0 +1,1 @@
+# Bindings of csrc/margin.h (included by _kernels.pyx).

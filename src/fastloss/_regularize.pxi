@@ -1,0 +1,1 @@
+# Bindings of csrc/regularize.h (included by _kernels.pyx).
