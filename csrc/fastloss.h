@@ -64,6 +64,11 @@ void fl_exp_f64(const double *x, ptrdiff_t n, double *out);
 /* The same for x <= 0, -inf and NaN only (what the kernels use): cheaper. */
 void fl_exp_nonpos_f32(const float *x, ptrdiff_t n, float *out);
 void fl_exp_nonpos_f64(const double *x, ptrdiff_t n, double *out);
+/* The vectorizable log, and log1p on [-1, 1] (see fl_common.h), for the same tests. */
+void fl_log_f32(const float *x, ptrdiff_t n, float *out);
+void fl_log_f64(const double *x, ptrdiff_t n, double *out);
+void fl_log1p_unit_f32(const float *x, ptrdiff_t n, float *out);
+void fl_log1p_unit_f64(const double *x, ptrdiff_t n, double *out);
 
 /* ---- softmax family (csrc/softmax.c) ----------------------------------------------- */
 

@@ -72,30 +72,20 @@ const char *fl_simd_active(void)
 #endif
 }
 
-FL_HOT void fl_exp_f32(const float *x, ptrdiff_t n, float *out)
-{
-    FL_SIMD
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = fl_expf(x[i]);
-}
+/* The elementary functions of fl_common.h over arrays, for the accuracy tests. */
+#define FL_ELEMENTWISE(name, T, fn)                                                    \
+    FL_HOT void name(const T *x, ptrdiff_t n, T *out)                                  \
+    {                                                                                  \
+        FL_SIMD                                                                        \
+        for (ptrdiff_t i = 0; i < n; i++)                                              \
+            out[i] = fn(x[i]);                                                         \
+    }
 
-FL_HOT void fl_exp_f64(const double *x, ptrdiff_t n, double *out)
-{
-    FL_SIMD
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = fl_exp(x[i]);
-}
-
-FL_HOT void fl_exp_nonpos_f32(const float *x, ptrdiff_t n, float *out)
-{
-    FL_SIMD
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = fl_expf_nonpos(x[i]);
-}
-
-FL_HOT void fl_exp_nonpos_f64(const double *x, ptrdiff_t n, double *out)
-{
-    FL_SIMD
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = fl_exp_nonpos(x[i]);
-}
+FL_ELEMENTWISE(fl_exp_f32, float, fl_expf)
+FL_ELEMENTWISE(fl_exp_f64, double, fl_exp)
+FL_ELEMENTWISE(fl_exp_nonpos_f32, float, fl_expf_nonpos)
+FL_ELEMENTWISE(fl_exp_nonpos_f64, double, fl_exp_nonpos)
+FL_ELEMENTWISE(fl_log_f32, float, fl_logf)
+FL_ELEMENTWISE(fl_log_f64, double, fl_log)
+FL_ELEMENTWISE(fl_log1p_unit_f32, float, fl_log1pf_unit)
+FL_ELEMENTWISE(fl_log1p_unit_f64, double, fl_log1p_unit)

@@ -37,6 +37,10 @@ cdef extern from "fastloss.h" nogil:
     void fl_exp_f64(const double *x, Py_ssize_t n, double *out)
     void fl_exp_nonpos_f32(const float *x, Py_ssize_t n, float *out)
     void fl_exp_nonpos_f64(const double *x, Py_ssize_t n, double *out)
+    void fl_log_f32(const float *x, Py_ssize_t n, float *out)
+    void fl_log_f64(const double *x, Py_ssize_t n, double *out)
+    void fl_log1p_unit_f32(const float *x, Py_ssize_t n, float *out)
+    void fl_log1p_unit_f64(const double *x, Py_ssize_t n, double *out)
 
     int fl_softmax_fwd_f32(const float *x, Py_ssize_t n_rows, Py_ssize_t n_cols, float *out, int n_threads)
     int fl_softmax_fwd_f64(const double *x, Py_ssize_t n_rows, Py_ssize_t n_cols, double *out, int n_threads)

@@ -56,6 +56,25 @@ def exp(const floating[::1] x, floating[::1] out, bint nonpositive=False):
                 fl_exp_f64(&x[0], n, &out[0])
 
 
+def log(const floating[::1] x, floating[::1] out, bint log1p=False):
+    """The vectorizable log of the kernels, elementwise (for accuracy tests).
+    log1p=True: log(1 + x), valid for x in [-1, 1]."""
+    cdef Py_ssize_t n = x.shape[0]
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            if log1p:
+                fl_log1p_unit_f32(&x[0], n, &out[0])
+            else:
+                fl_log_f32(&x[0], n, &out[0])
+        else:
+            if log1p:
+                fl_log1p_unit_f64(&x[0], n, &out[0])
+            else:
+                fl_log_f64(&x[0], n, &out[0])
+
+
 # what: 0 softmax, 1 log_softmax, 2 logsumexp (out is then 1-D, one entry per row)
 cdef int _softmax_call(int what, const floating *x, Py_ssize_t n_rows, Py_ssize_t n_cols,
                        floating *out, int n_threads) noexcept nogil:
