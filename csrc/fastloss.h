@@ -23,7 +23,8 @@ extern "C" {
 enum fl_status {
     FL_OK = 0,
     FL_ERR_LABEL = 1,       /* err->row holds the first bad row, err->value its label */
-    FL_ERR_ARGUMENT = 2     /* a size or option no caller should have passed */
+    FL_ERR_ARGUMENT = 2,    /* a size or option no caller should have passed */
+    FL_ERR_VALUE = 3        /* an entry outside the loss's domain: see the kernel */
 };
 
 typedef struct fl_error {

@@ -40,9 +40,22 @@
 #define FL_DISPATCH 0
 #endif
 
+#define FL_INLINE static inline __attribute__((always_inline))
+
 /* Rows are grouped into at most FL_MAX_BLOCKS blocks of equal size; block sums are
  * added in block order, so the grouping never depends on the thread count. */
 #define FL_MAX_BLOCKS 256
+
+/* The same for a flat range of n entries: at most FL_MAX_BLOCKS blocks of at least
+ * FL_MIN_FLAT_BLOCK entries (a multiple of 64, so blocks start SIMD-aligned when the
+ * array does). */
+#define FL_MIN_FLAT_BLOCK 4096
+static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
+{
+    ptrdiff_t b = (n + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;
+    b = (b + 63) / 64 * 64;
+    return b > FL_MIN_FLAT_BLOCK ? b : FL_MIN_FLAT_BLOCK;
+}
 
 /* A row is processed in chunks that stay in L1 while they are read several times;
  * a row has at most FL_MAX_CHUNKS chunks, so per-chunk state fits on the stack. */

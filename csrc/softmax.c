@@ -6,8 +6,6 @@
  */
 #include "fl_common.h"
 
-#define FL_INLINE static inline __attribute__((always_inline))
-
 /* What one pass over a row learns (see row_pass in softmax_impl.h). The sum of
  * exp(x_j - m) is kept as `below` + `n_top`, where n_top counts the entries equal to
  * the max m (each contributes exactly 1): then log(sum) = log1p(below + n_top - 1)
