@@ -66,7 +66,8 @@ def _check_problem(X, centroids, sample_weight):
     bad = ~np.isfinite(c)
     if bad.any():
         k, j = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"centroids must be finite, got centroids[{k}, {j}] = {c[k, j]!r}")
+        raise ValueError(
+            f"centroids must be finite, got centroids[{k}, {j}] = {float(c[k, j])!r}")
     if c.dtype != x.dtype:
         converted = c.astype(x.dtype)
         lost = converted != c
@@ -74,7 +75,7 @@ def _check_problem(X, centroids, sample_weight):
             k, j = (int(i) for i in np.argwhere(lost)[0])
             raise TypeError(
                 f"centroids of dtype {c.dtype.name} do not convert to X's dtype "
-                f"{x.dtype.name} without loss (centroids[{k}, {j}] = {c[k, j]!r}); pass "
+                f"{x.dtype.name} without loss (centroids[{k}, {j}] = {float(c[k, j])!r}); pass "
                 f"centroids.astype(np.{x.dtype.name})")
         c = converted
     return x, c, _check_sample_weight(sample_weight, x.shape[0])
@@ -95,7 +96,7 @@ def _check_sample_weight(sample_weight, n):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"sample_weight must be finite and >= 0, got sample_weight[{i}] = "
-                         f"{w[i]!r}")
+                         f"{float(w[i])!r}")
     return w
 
 
