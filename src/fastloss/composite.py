@@ -46,12 +46,13 @@ def _reduce(losses, reduction, dtype):
 
 def _softplus(x):
     """log(1 + exp(x)) in float64, exact for |x| up to the float64 range."""
-    return np.logaddexp(0.0, x)
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out, as documented
+        return np.logaddexp(0.0, x)
 
 
 def _sigmoid(x):
     """1 / (1 + exp(-x)) in float64 without overflow: exp(-softplus(-x))."""
-    return np.exp(-np.logaddexp(0.0, -x))
+    return np.exp(-_softplus(-x))
 
 
 def _check_choice(name, value, choices):
