@@ -7,6 +7,9 @@
 
 #define FL_INLINE static inline __attribute__((always_inline))
 
+/* Partial sums per row: one AVX-512 vector of doubles, two AVX2 ones. */
+#define FL_LANES 8
+
 /* Labels are checked in one serial pass before the parallel one: the first bad row is
  * then the same for every thread count, and nothing has been written yet. */
 static int fl_margin_check_labels(const void *labels, int labels_int64, ptrdiff_t n_rows,

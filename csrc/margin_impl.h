@@ -14,27 +14,51 @@
 #define FL_CAT(a, b) FL_CAT_(a, b)
 #define NAME(base) FL_CAT(base, SFX)
 
+/* The hinge term of z and its slope; `active` is false for j = y. A NaN z is active. */
+FL_INLINE double NAME(hinge)(double z, int active, int p, double *slope)
+{
+    active = active && !(z <= 0.0);
+    *slope = !active ? 0.0 : p == 1 ? (z != z ? z : 1.0) : 2.0 * z;
+    return !active ? 0.0 : p == 1 ? z : z * z;
+}
+
 /* One row; p and the presence of g are compile-time constants at every call site, so
- * each combination gets its own vectorized loop. Returns the row's unscaled sum. */
+ * each combination gets its own vectorized loop. The sums are kept in FL_LANES fixed
+ * lanes (entry j goes to lane j % FL_LANES) added in lane order, so the value does not
+ * depend on the vector width of the code path or on whether the gradient is wanted.
+ * Returns the row's unscaled sum. */
 FL_INLINE double NAME(margin_row)(const REAL *restrict x, ptrdiff_t n, ptrdiff_t y,
                                   double shift, int p, double grad_scale, REAL *restrict g)
 {
-    double sum = 0.0, slope_sum = 0.0;
-    FL_PRAGMA(omp simd reduction(+ : sum, slope_sum))
-    for (ptrdiff_t j = 0; j < n; j++) {
-        const double z = shift + (double)x[j];
-        const int active = !(z <= 0.0) && j != y;
-        const double slope = p == 1 ? (z != z ? z : 1.0) : 2.0 * z;
-        sum += active ? (p == 1 ? z : z * z) : 0.0;
-        if (g) {
-            const double s = active ? slope : 0.0;
-            slope_sum += s;
-            g[j] = (REAL)(grad_scale * s);
+    double sum[FL_LANES] = {0.0}, slope_sum[FL_LANES] = {0.0};
+    ptrdiff_t j0 = 0;
+    for (; j0 + FL_LANES <= n; j0 += FL_LANES) {
+        FL_SIMD
+        for (int l = 0; l < FL_LANES; l++) {
+            double slope;
+            sum[l] += NAME(hinge)(shift + (double)x[j0 + l], j0 + l != y, p, &slope);
+            if (g) {
+                slope_sum[l] += slope;
+                g[j0 + l] = (REAL)(grad_scale * slope);
+            }
         }
     }
+    for (int l = 0; j0 + l < n; l++) {
+        double slope;
+        sum[l] += NAME(hinge)(shift + (double)x[j0 + l], j0 + l != y, p, &slope);
+        if (g) {
+            slope_sum[l] += slope;
+            g[j0 + l] = (REAL)(grad_scale * slope);
+        }
+    }
+    double total = 0.0, slope_total = 0.0;
+    for (int l = 0; l < FL_LANES; l++) {
+        total += sum[l];
+        slope_total += slope_sum[l];
+    }
     if (g)
-        g[y] = (REAL)(0.0 - grad_scale * slope_sum);
-    return sum;
+        g[y] = (REAL)(0.0 - grad_scale * slope_total);
+    return total;
 }
 
 FL_HOT static double NAME(margin_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_t r1,
