@@ -103,9 +103,9 @@ int NAME(fl_kl_div_fwdbwd)(const REAL *input, const REAL *target, ptrdiff_t n, i
     return FL_OK;
 }
 
-/* KL of one row: p log(p / q) in double. The ratio is formed first, so that nearly
- * equal p and q lose nothing to cancellation; when it overflows (q subnormal, p not)
- * p is scaled down by 2^60 first and 60 ln 2 added back. */
+/* KL of one row: p log(p / q) in double. The ratio is formed first: log p - log q
+ * would cancel two large logs for tiny probabilities. When the ratio overflows (q
+ * subnormal, p not) p is scaled down by 2^60 first and 60 ln 2 added back. */
 FL_HOT static double NAME(kl_row)(const REAL *restrict p, const REAL *restrict q, ptrdiff_t n,
                                   ptrdiff_t *n_outside_p, ptrdiff_t *n_outside_q)
 {

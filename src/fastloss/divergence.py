@@ -115,7 +115,7 @@ class KLDivLoss:
     -----
     {_KL_FORMULA}
     Sums accumulate in float64. The log of the target is a vectorized log in the
-    input's dtype (within 1 ulp in float64, 2 ulp in float32); the difference and the
+    input's dtype (within 1 ulp in both types); the difference and the
     product are formed in float64.
 
     Examples
@@ -223,8 +223,10 @@ def kl_divergence(p, q, reduction="none", *, n_threads=None):
     -----
     ``0 log(0 / q) = 0`` (including q = 0), ``p log(p / 0) = +inf`` for p > 0. NaN in
     a row gives NaN for it. Each term is ``p log(p / q)`` with the ratio formed first
-    in float64, so nearly equal rows lose nothing to cancellation: absolute error
-    within a few float64 ulp of ``sum_j p_j``; KL(p, p) is exactly 0.
+    in float64 (no cancellation between two large logs of tiny probabilities): the
+    absolute error is within a few float64 ulp of ``sum_j p_j (1 + |log(p_j /
+    q_j)|)``, so the divergence of two nearly equal rows (a sum of terms that cancel)
+    is accurate in absolute, not relative, terms. KL(p, p) is exactly 0.
 
     Examples
     --------
