@@ -2,15 +2,6 @@
 #ifndef FL_DIVERGENCE_H
 #define FL_DIVERGENCE_H
 
-/* An entry outside the range its argument allows: err->row is its flat index (row-major),
- * err->value says which argument (0: the first probability array, 1: the second). */
-enum { FL_ERR_RANGE = 3 };
-
-/* Vectorizable log of the divergence kernels, exposed so that tests can measure its
- * error: log(+0) = -inf, log(+inf) = +inf, NaN for x < 0 and for NaN. */
-void fl_log_f32(const float *x, ptrdiff_t n, float *out);
-void fl_log_f64(const double *x, ptrdiff_t n, double *out);
-
 #define FL_DECLARE_DIVERGENCE(T, SFX)                                                      \
     int fl_kl_div_fwdbwd_##SFX(const T *input, const T *target, ptrdiff_t n, int log_target, \
                                int reduction, double divisor, double *value, T *elem_loss,  \
@@ -26,12 +17,12 @@ void fl_log_f64(const double *x, ptrdiff_t n, double *out);
  * reduction NONE writes l to elem_loss; SUM puts sum l in *value; MEAN puts
  * sum l / divisor (divisor = n for "mean", the batch size for "batchmean"). grad, when
  * not NULL, receives d(value)/dx = -t / divisor (-exp(t) / divisor): 0 where the term is
- * 0. A negative target with log_target = 0 returns FL_ERR_RANGE (argument 1).
+ * 0. A negative target with log_target = 0 returns FL_ERR_VALUE (argument 1).
  *
  * kl_divergence: per row of probabilities p, q (n_rows x n_cols),
  *     KL_i = sum_j p_ij log(p_ij / q_ij),  0 log(0 / q) = 0,  p log(p / 0) = +inf (p > 0);
  * reduction NONE writes row_kl (n_rows), SUM / MEAN (over rows) put it in *value. An
- * entry outside [0, 1] returns FL_ERR_RANGE (argument 0 for p, 1 for q).
+ * entry outside [0, 1] returns FL_ERR_VALUE (argument 0 for p, 1 for q).
  */
 FL_DECLARE_DIVERGENCE(float, f32)
 FL_DECLARE_DIVERGENCE(double, f64)

@@ -94,7 +94,7 @@ int NAME(fl_kl_div_fwdbwd)(const REAL *input, const REAL *target, ptrdiff_t n, i
             const ptrdiff_t len = j0 + block < n ? block : n - j0;
             err->row = j0 + NAME(first_outside)(target + j0, len, 0.0, INFINITY);
             err->value = 1;
-            return FL_ERR_RANGE;
+            return FL_ERR_VALUE;
         }
         total += partial[bi];
     }
@@ -167,7 +167,7 @@ int NAME(fl_kl_divergence)(const REAL *p, const REAL *q, ptrdiff_t n_rows, ptrdi
         const REAL *bad = any_p ? p : q;
         err->row = NAME(first_outside)(bad, n_rows * n_cols, 0.0, 1.0);
         err->value = any_p ? 0 : 1;
-        return FL_ERR_RANGE;
+        return FL_ERR_VALUE;
     }
     if (value)
         *value = reduction == FL_REDUCTION_MEAN ? (n_rows > 0 ? total / (double)n_rows : NAN)

@@ -1,12 +1,6 @@
 # Bindings of csrc/divergence.h (included by _kernels.pyx).
 
 cdef extern from "divergence.h" nogil:
-    enum:
-        FL_ERR_RANGE
-
-    void fl_log_f32(const float *x, Py_ssize_t n, float *out)
-    void fl_log_f64(const double *x, Py_ssize_t n, double *out)
-
     int fl_kl_div_fwdbwd_f32(const float *input, const float *target, Py_ssize_t n,
                              int log_target, int reduction, double divisor, double *value,
                              float *elem_loss, float *grad, fl_error *err, int n_threads)
@@ -21,40 +15,18 @@ cdef extern from "divergence.h" nogil:
                              fl_error *err, int n_threads)
 
 
-class RangeError(ValueError):
-    """An entry of a probability argument outside its range: `flat_index` (row-major)
-    and `argument` (0: the first probability array, 1: the second) say where."""
-
-    def __init__(self, flat_index, argument):
-        super().__init__(f"entry {flat_index} of argument {argument} is out of range")
-        self.flat_index = flat_index
-        self.argument = argument
-
-
 cdef _check_status(int status, fl_error err):
-    if status == FL_ERR_RANGE:
-        raise RangeError(err.row, err.value)
+    if status == FL_ERR_VALUE:
+        raise DomainError(err.row, err.value)
     if status != FL_OK:
         raise RuntimeError(f"fastloss kernel rejected its arguments (status {status})")
-
-
-def log(const floating[::1] x, floating[::1] out):
-    """The vectorizable log of the divergence kernels, elementwise (for accuracy tests)."""
-    cdef Py_ssize_t n = x.shape[0]
-    if n == 0:
-        return
-    with nogil:
-        if floating is float:
-            fl_log_f32(&x[0], n, &out[0])
-        else:
-            fl_log_f64(&x[0], n, &out[0])
 
 
 def kl_div(const floating[::1] input, const floating[::1] target, bint log_target,
            int reduction, double divisor, floating[::1] elem_loss, floating[::1] grad,
            int n_threads):
     """Pointwise KL of flat arrays; returns the reduced value, fills elem_loss / grad
-    when given. Raises RangeError for a negative target (log_target False)."""
+    when given. Raises DomainError for a negative target (log_target False)."""
     cdef Py_ssize_t n = input.shape[0]
     cdef fl_error err = fl_error(0, 0)
     cdef double value = 0.0
@@ -84,7 +56,7 @@ def kl_div(const floating[::1] input, const floating[::1] target, bint log_targe
 def kl_divergence(const floating[:, ::1] p, const floating[:, ::1] q, int reduction,
                   floating[::1] row_kl, int n_threads):
     """KL(p || q) per row; returns the reduced value, fills row_kl when given. Raises
-    RangeError for an entry outside [0, 1]."""
+    DomainError for an entry outside [0, 1]."""
     cdef Py_ssize_t n_rows = p.shape[0], n_cols = p.shape[1]
     cdef fl_error err = fl_error(0, 0)
     cdef double value = 0.0

@@ -1,9 +1,6 @@
 # Bindings of csrc/elementwise.h (included by _kernels.pyx).
 
 cdef extern from "fastloss.h" nogil:
-    enum:
-        FL_ERR_VALUE
-
     ctypedef struct fl_strided_weight:
         const void *w
         Py_ssize_t row_stride
@@ -29,16 +26,6 @@ cdef extern from "fastloss.h" nogil:
                            Py_ssize_t n_cols, const fl_elementwise_options *opt,
                            double *value, double *loss_out, double *grad,
                            fl_elementwise_info *info, fl_error *err, int n_threads)
-
-
-class ElementwiseDomainError(ValueError):
-    """An entry outside a loss's domain: `index` (flat) and `which` (0 input, 1 target,
-    2 mixed label encodings); the public API turns it into a message."""
-
-    def __init__(self, index, which):
-        super().__init__(index, which)
-        self.index = index
-        self.which = which
 
 
 cdef fl_strided_weight _strided(const floating[::1] w, Py_ssize_t row_stride,
@@ -88,7 +75,7 @@ def elementwise(int kind, double p0, double p1, const floating[:, ::1] x,
             status = fl_elementwise_f64(&x[0, 0], &y[0, 0], n_rows, n_cols, &opt, &value,
                                         loss_ptr, grad_ptr, &info, &err, n_threads)
     if status == FL_ERR_VALUE:
-        raise ElementwiseDomainError(err.row, err.value)
+        raise DomainError(err.row, err.value)
     if status != FL_OK:
         raise _status_error(status, err, n_cols, 0)
     return value, info.n_clamped

@@ -152,7 +152,7 @@ class ElementwiseLoss:
                 _kernels.ELEMENTWISE_KINDS[self._kind], p0, p1, rows, trows, w, w_rs, w_cs,
                 pw, pw_rs, pw_cs, _REDUCTION_CODE[self.reduction], float(x.size), loss_out,
                 grad, nt)
-        except _kernels.ElementwiseDomainError as e:
+        except _kernels.DomainError as e:
             raise self._domain_error(e.which, e.index, x, t) from None
         self._after_call(n_clamped)
         if loss_out is not None:

@@ -7,6 +7,7 @@ cdef extern from "fastloss.h" nogil:
         FL_OK
         FL_ERR_LABEL
         FL_ERR_ARGUMENT
+        FL_ERR_VALUE
         FL_REDUCTION_NONE
         FL_REDUCTION_SUM
         FL_REDUCTION_MEAN

@@ -13,6 +13,17 @@ ctypedef fused label_t:
     int64_t
 
 
+class DomainError(ValueError):
+    """A kernel found an entry outside its loss's domain (status FL_ERR_VALUE): `index`
+    is its flat (row-major) index and `which` says which argument, as the kernel's
+    header documents. The public API turns it into a message naming the entry."""
+
+    def __init__(self, index, which):
+        super().__init__(f"entry {index} of argument {which} is outside the domain")
+        self.index = index
+        self.which = which
+
+
 cdef object _status_error(int status, fl_error err, Py_ssize_t n_cols, int64_t ignore_index):
     if status == FL_ERR_LABEL:
         return ValueError(

@@ -53,8 +53,8 @@ def _kl_div(input, target, reduction, log_target, n_threads, want_grad, out):
     divisor = float(x.size) if reduction == "mean" else float(x.shape[0] if x.ndim else 1)
     try:
         value = _kernels.kl_div(flat_x, flat_t, log_target, code, divisor, elem_loss, grad, nt)
-    except _kernels.RangeError as e:
-        where = np.unravel_index(e.flat_index, x.shape)
+    except _kernels.DomainError as e:
+        where = np.unravel_index(e.index, x.shape)
         raise ValueError(f"target must be >= 0 (probabilities; pass log_target=True for "
                          f"log-probabilities), got target[{', '.join(map(str, where))}] = "
                          f"{t[where]!r}") from None
@@ -248,9 +248,9 @@ def kl_divergence(p, q, reduction="none", *, n_threads=None):
             "mean": _kernels.REDUCTION_MEAN}[reduction]
     try:
         value = _kernels.kl_divergence(p_rows, q_rows, code, row_kl, nt)
-    except _kernels.RangeError as e:
-        name, arr = ("p", p_arr) if e.argument == 0 else ("q", q_arr)
-        where = np.unravel_index(e.flat_index, arr.shape)
+    except _kernels.DomainError as e:
+        name, arr = ("p", p_arr) if e.which == 0 else ("q", q_arr)
+        where = np.unravel_index(e.index, arr.shape)
         raise ValueError(f"{name} must hold probabilities in [0, 1], got "
                          f"{name}[{', '.join(map(str, where))}] = {arr[where]!r}") from None
     if row_kl is not None:
