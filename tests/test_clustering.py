@@ -1,7 +1,6 @@
 """wcss / WCSS / kmeans_step: against the reference twin, finite differences, closed
 forms, scikit-learn and PyTorch; ties, exactness far from the origin, NaN and inf,
 thread counts, out=, bad input, and hypothesis properties."""
-import doctest
 
 import numpy as np
 import pytest
@@ -440,12 +439,6 @@ def test_properties(problem):
 
 
 # ---- docs -----------------------------------------------------------------------------------
-
-def test_doctests():
-    import fastloss.clustering as module
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0, result
-
 
 def test_public_names():
     for name in ("wcss", "WCSS", "kmeans_step", "WCSSResult", "WCSSGrad",

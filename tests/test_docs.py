@@ -5,7 +5,9 @@ import math
 
 import pytest
 
-MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss._config", "fastloss._build"]
+MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastloss.binary",
+           "fastloss.margin", "fastloss.divergence", "fastloss.clustering",
+           "fastloss.regularizers", "fastloss.composite", "fastloss._config", "fastloss._build"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,6 +1,5 @@
 """Clustering: within-cluster sum of squares (value, labels, gradients) and one fused
 Lloyd (k-means) iteration."""
-import numbers
 from typing import NamedTuple, Optional
 
 import numpy as np
