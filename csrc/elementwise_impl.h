@@ -22,7 +22,7 @@ typedef struct NAME(ew_params) {
 /* What one stretch adds to the pass. */
 typedef struct NAME(ew_acc) {
     double sum;         /* of the weighted losses */
-    int flags;          /* FL_EW_* below */
+    int flags;          /* FL_EW_* of elementwise.c */
     int64_t n_clamped;
 } NAME(ew_acc);
 
@@ -37,6 +37,14 @@ FL_INLINE REAL NAME(sign0)(REAL d)
 {
     const REAL s = d > 0 ? (REAL)1 : (d < 0 ? (REAL)-1 : (REAL)0);
     return d != d ? d : s;
+}
+
+/* 2 atanh(s) = 2s (1 + z q(z)) with z = s^2, for s in [0, 1/3] (ATANH_Q: see
+ * elementwise.c). Straight-line code, no division. */
+FL_INLINE REAL NAME(two_atanh)(REAL s)
+{
+    const REAL z = s * s;
+    return 2 * s + 2 * s * (z * ATANH_Q(z));
 }
 
 /* log cosh(d) and tanh(d) without overflow for any finite d: log cosh(a) =
@@ -80,12 +88,16 @@ static double NAME(sigmoid_focal)(double x, double y, double alpha, double gamma
 }
 
 /*
- * One entry: returns the loss, writes d loss / d x into *g, ORs FL_EW_* into *flags,
+ * One entry: returns the loss, writes d loss / d x into *g, sets *in_x / *in_y below 0
+ * where x / y lies outside the loss's domain (for [0, 1]: v (1 - v), which the loss
+ * often needs anyway; a min-reduction then finds any, cheaper than flags in vector
+ * code), ORs FL_EW_ZERO / FL_EW_MINUS_ONE into *flags,
  * adds 1 to *clamped where BCE clamps a log that counts. `pw` is the positive weight
- * (BCE with logits). Conventions are documented in the Python API.
+ * (BCE with logits), exactly 1 unless has_pw. Conventions are documented in the Python API.
  */
-FL_INLINE REAL NAME(ew_entry)(const int kind, REAL x, REAL y, REAL pw,
-                              const NAME(ew_params) *P, REAL *g, int *flags, int *clamped)
+FL_INLINE REAL NAME(ew_entry)(const int kind, const int has_pw, REAL x, REAL y, REAL pw,
+                              const NAME(ew_params) *P, REAL *g, REAL *in_x, REAL *in_y,
+                              int *flags, int *clamped)
 {
     switch (kind) {
     case FL_MSE: {
@@ -121,34 +133,45 @@ FL_INLINE REAL NAME(ew_entry)(const int kind, REAL x, REAL y, REAL pw,
         return r >= 0 ? q * r : (q - 1) * r;
     }
     case FL_BCE: {
-        *flags |= ((x < 0) | (x > 1)) * FL_EW_BAD_INPUT | ((y < 0) | (y > 1)) * FL_EW_BAD_TARGET;
+        const REAL v = x * (1 - x);
+        *in_x = v;
+        *in_y = y * (1 - y);
         REAL lp = LOG(x), lq = LOG1P(-x);
         *clamped += ((y != 0) & (lp < -100)) | ((y != 1) & (lq < -100));
         lp = lp < -100 ? (REAL)-100 : lp;
         lq = lq < -100 ? (REAL)-100 : lq;
-        const REAL v = x * (1 - x);
         *g = (x - y) / (v > (REAL)1e-12 ? v : (REAL)1e-12);
         return -(y * lp + (1 - y) * lq);
     }
     case FL_BCE_LOGITS: {
-        *flags |= ((y < 0) | (y > 1)) * FL_EW_BAD_TARGET;
+        *in_y = y * (1 - y);
+        /* with e = exp(-|x|): softplus(-|x|) = log1p(e) = 2 atanh(e / (2 + e)),
+         * sigmoid(|x|) = 1 / (1 + e), 1 - sigmoid(|x|) = e / (1 + e); one division
+         * t = 1 / ((2 + e)(1 + e)) serves all three (each adds an ulp or two). */
         const REAL a = x < 0 ? -x : x;
         const REAL e = EXP_NONPOS(-a);
-        const REAL sp = LOG1P(e);                         /* softplus(-|x|) */
-        const REAL inv = 1 / (1 + e);
-        const REAL p = x >= 0 ? inv : e * inv;            /* sigmoid(x) */
-        const REAL q = x >= 0 ? e * inv : inv;            /* 1 - sigmoid(x) */
+        const REAL t = 1 / ((2 + e) * (1 + e));
+        const REAL sp = NAME(two_atanh)(e * (1 + e) * t);
+        const REAL big = (2 + e) * t, small = e * big;
+        const REAL p = x >= 0 ? big : small;              /* sigmoid(x) */
         const REAL wy = pw * y;
-        *g = (1 - y) * p - wy * q;
-        /* a zero coefficient times an infinite softplus (x = +-inf) counts as 0 */
-        const REAL pos = y != 0 ? wy * ((x < 0 ? -x : 0) + sp) : 0;
-        const REAL neg = y != 1 ? (1 - y) * ((x > 0 ? x : 0) + sp) : 0;
-        return pos + neg;
+        /* l = wy softplus(-x) + (1 - y) softplus(x), softplus(+-x) = max(+-x, 0) + sp:
+         * only one of the max terms is non-zero; a zero coefficient times x = +-inf
+         * counts as 0 */
+        const REAL coef = x < 0 ? -wy : 1 - y;
+        const REAL linear = coef != 0 ? coef * x : (REAL)0;
+        if (has_pw) {
+            const REAL q = x >= 0 ? small : big;          /* 1 - sigmoid(x) */
+            *g = (1 - y) * p - wy * q;
+            return (wy + (1 - y)) * sp + linear;
+        }
+        *g = p - y;
+        return sp + linear;
     }
     case FL_HINGE:
     case FL_SQUARED_HINGE: {
-        *flags |= ((y != 1) & (y != 0) & (y != -1)) * FL_EW_BAD_TARGET
-                  | (y == 0) * FL_EW_ZERO | (y == -1) * FL_EW_MINUS_ONE;
+        *in_y = (y != 1) & (y != 0) & (y != -1) ? (REAL)-1 : (REAL)0;
+        *flags |= (y == 0) * FL_EW_ZERO | (y == -1) * FL_EW_MINUS_ONE;
         const REAL s = y == 0 ? (REAL)-1 : y;
         const REAL m = 1 - s * x;
         const REAL h = m < 0 ? (REAL)0 : m;               /* NaN stays NaN */
@@ -160,7 +183,7 @@ FL_INLINE REAL NAME(ew_entry)(const int kind, REAL x, REAL y, REAL pw,
         return h * h;
     }
     default: { /* FL_SIGMOID_FOCAL */
-        *flags |= ((y < 0) | (y > 1)) * FL_EW_BAD_TARGET;
+        *in_y = y * (1 - y);
         double gd;
         const double l = NAME(sigmoid_focal)(x, y, P->p0, P->p1, &gd);
         *g = (REAL)gd;
@@ -170,11 +193,11 @@ FL_INLINE REAL NAME(ew_entry)(const int kind, REAL x, REAL y, REAL pw,
 }
 
 /*
- * n contiguous entries of one row. Weights: w_arr[j] when has_w, else the scalar w
- * (and likewise pw). Writes grad[j] when has_grad and loss_out[j] when has_loss_out
+ * n contiguous entries of one row. Weights: w_arr[j] when has_w, else the scalar w;
+ * positive weights (pw_mode): none (exactly 1), the scalar pw, or pw_arr[j]. Writes grad[j] when has_grad and loss_out[j] when has_loss_out
  * (reduction "none"), else adds the weighted losses to acc->sum.
  */
-FL_INLINE void NAME(segment)(const int kind, const int has_w, const int has_pw,
+FL_INLINE void NAME(segment)(const int kind, const int has_w, const int pw_mode,
                              const int has_grad, const int has_loss_out,
                              const REAL *restrict x, const REAL *restrict y, ptrdiff_t n,
                              const REAL *restrict w_arr, REAL w, const REAL *restrict pw_arr,
@@ -184,12 +207,15 @@ FL_INLINE void NAME(segment)(const int kind, const int has_w, const int has_pw,
     double sum = 0.0;
     int flags = 0;
     int64_t clamped = 0;
+    REAL in_x = 0, in_y = 0;
     const REAL gs = P->gscale * w;
-    FL_PRAGMA(omp simd reduction(+:sum, clamped) reduction(|:flags))
+    FL_PRAGMA(omp simd reduction(+:sum, clamped) reduction(|:flags) reduction(min:in_x, in_y))
     for (ptrdiff_t j = 0; j < n; j++) {
-        REAL g;
+        REAL g, ix = 0, iy = 0;
         int f = 0, c = 0;
-        const REAL l = NAME(ew_entry)(kind, x[j], y[j], has_pw ? pw_arr[j] : pw, P, &g, &f, &c);
+        const REAL pwj = pw_mode == FL_PW_ARRAY ? pw_arr[j] : (pw_mode == FL_PW_SCALAR ? pw : 1);
+        const REAL l = NAME(ew_entry)(kind, pw_mode != FL_PW_NONE, x[j], y[j], pwj, P, &g,
+                                      &ix, &iy, &f, &c);
         const REAL wj = has_w ? w_arr[j] : w;
         if (has_grad)
             grad[j] = has_w ? g * (wj * P->gscale) : g * gs;
@@ -199,33 +225,35 @@ FL_INLINE void NAME(segment)(const int kind, const int has_w, const int has_pw,
             sum += has_w ? (double)(l * wj) : (double)l;
         flags |= f;
         clamped += c;
+        in_x = ix < in_x ? ix : in_x;
+        in_y = iy < in_y ? iy : in_y;
     }
     acc->sum += has_w || has_loss_out ? sum : sum * (double)w;
-    acc->flags |= flags;
+    acc->flags |= flags | (in_x < 0) * FL_EW_BAD_INPUT | (in_y < 0) * FL_EW_BAD_TARGET;
     acc->n_clamped += clamped;
 }
 
 /* The stretches of one kind: picks the loop variant for the arrays that are present. */
-#define FL_EW_CALL(KIND, HAS_W, HAS_PW, HAS_GRAD, HAS_LOSS_OUT)                          \
-    NAME(segment)(KIND, HAS_W, HAS_PW, HAS_GRAD, HAS_LOSS_OUT, x, y, n, w_arr, w, pw_arr, \
+#define FL_EW_CALL(KIND, HAS_W, PW_MODE, HAS_GRAD, HAS_LOSS_OUT)                         \
+    NAME(segment)(KIND, HAS_W, PW_MODE, HAS_GRAD, HAS_LOSS_OUT, x, y, n, w_arr, w, pw_arr, \
                   pw, P, grad, loss_out, acc)
-#define FL_EW_OUTPUTS(KIND, HAS_W, HAS_PW)                                               \
+#define FL_EW_OUTPUTS(KIND, HAS_W, PW_MODE)                                               \
     do {                                                                                 \
         if (grad && loss_out)                                                            \
-            FL_EW_CALL(KIND, HAS_W, HAS_PW, 1, 1);                                       \
+            FL_EW_CALL(KIND, HAS_W, PW_MODE, 1, 1);                                       \
         else if (grad)                                                                   \
-            FL_EW_CALL(KIND, HAS_W, HAS_PW, 1, 0);                                       \
+            FL_EW_CALL(KIND, HAS_W, PW_MODE, 1, 0);                                       \
         else if (loss_out)                                                               \
-            FL_EW_CALL(KIND, HAS_W, HAS_PW, 0, 1);                                       \
+            FL_EW_CALL(KIND, HAS_W, PW_MODE, 0, 1);                                       \
         else                                                                             \
-            FL_EW_CALL(KIND, HAS_W, HAS_PW, 0, 0);                                       \
+            FL_EW_CALL(KIND, HAS_W, PW_MODE, 0, 0);                                       \
     } while (0)
-#define FL_EW_VARIANTS(KIND, HAS_PW)                                                     \
+#define FL_EW_VARIANTS(KIND, PW_MODE)                                                    \
     do {                                                                                 \
         if (w_arr)                                                                       \
-            FL_EW_OUTPUTS(KIND, 1, HAS_PW);                                              \
+            FL_EW_OUTPUTS(KIND, 1, PW_MODE);                                              \
         else                                                                             \
-            FL_EW_OUTPUTS(KIND, 0, HAS_PW);                                              \
+            FL_EW_OUTPUTS(KIND, 0, PW_MODE);                                              \
     } while (0)
 
 #define FL_EW_SEGMENT_ARGS                                                               \
@@ -242,9 +270,11 @@ typedef void (*NAME(ew_segment_fn))(FL_EW_SEGMENT_ARGS);
     ATTR static void NAME(fname)(FL_EW_SEGMENT_ARGS)                                     \
     {                                                                                    \
         if (KIND == FL_BCE_LOGITS && pw_arr)                                             \
-            FL_EW_VARIANTS(KIND, 1);                                                     \
+            FL_EW_VARIANTS(KIND, FL_PW_ARRAY);                                           \
+        else if (KIND == FL_BCE_LOGITS && pw != 1)                                       \
+            FL_EW_VARIANTS(KIND, FL_PW_SCALAR);                                          \
         else                                                                             \
-            FL_EW_VARIANTS(KIND, 0);                                                     \
+            FL_EW_VARIANTS(KIND, FL_PW_NONE);                                            \
     }
 
 FL_EW_KIND(ew_mse, FL_MSE, FL_HOT)
@@ -304,14 +334,15 @@ static void NAME(ew_range)(NAME(ew_segment_fn) fn, const REAL *x, const REAL *y,
     }
 }
 
-/* The first entry that set `flag`, found again serially (an error path only). */
+/* The first entry that raises `flag`, found again serially (an error path only). */
 static ptrdiff_t NAME(ew_first_flag)(int kind, const REAL *x, const REAL *y, ptrdiff_t n,
                                      int flag, const NAME(ew_params) *P)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
-        REAL g;
+        REAL g, ix = 0, iy = 0;
         int f = 0, c = 0;
-        (void)NAME(ew_entry)(kind, x[i], y[i], 1, P, &g, &f, &c);
+        (void)NAME(ew_entry)(kind, 0, x[i], y[i], 1, P, &g, &ix, &iy, &f, &c);
+        f |= (ix < 0) * FL_EW_BAD_INPUT | (iy < 0) * FL_EW_BAD_TARGET;
         if (f & flag)
             return i;
     }
