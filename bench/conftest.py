@@ -3,13 +3,13 @@
 Threads
 -------
 Every timed call states its thread count itself: fastloss through ``n_threads=``,
-PyTorch through ``torch.set_num_threads``. NumPy's ufuncs and reductions used here
-(max, exp, sum, log, fancy indexing) run on one thread and never call BLAS, so
-OpenBLAS has no work here; ``OPENBLAS_NUM_THREADS=1`` (set below, before anything
-imports NumPy, unless you set it yourself) just keeps its idle pool from starting.
+PyTorch through ``torch.set_num_threads``, scikit-learn through its ``n_threads``. The
+NumPy baselines run on one thread: ufuncs and reductions always do, and
+``OPENBLAS_NUM_THREADS=1`` (set below, before anything imports NumPy, unless you set
+it yourself) keeps the matrix products of the clustering baselines on one thread too.
 ``OMP_*`` is left alone: fastloss and PyTorch load the same ``libgomp.so.1``, and
 setting ``OMP_NUM_THREADS`` would only change defaults that every call here overrides.
-The memory ruler (``np.copyto``) is one thread at every thread count.
+The memory rulers (``np.copyto``, ``np.add``) run on one thread at every thread count.
 
 Huge pages
 ----------
@@ -39,7 +39,8 @@ LOAD_LIMIT = 0.1  # cores taken by other processes above which a timing is suspe
 
 # (extra_info["impl"], column title) in table order
 IMPLS = (("fastloss", "fastloss ms"), ("fastloss_noout", "fastloss, no out= ms"),
-         ("numpy", "NumPy ms"), ("torch", "PyTorch ms"), ("copy", "copy ms"))
+         ("numpy", "NumPy ms"), ("torch", "PyTorch ms"), ("sklearn", "scikit-learn ms"),
+         ("copy", "copy ms"))
 
 
 def _version(dist):
@@ -179,22 +180,24 @@ def _medians(benchmarks):
 
 def ratio_table(benchmarks):
     """The markdown lines of the report: machine facts, then one row per group."""
-    lines = ["# fastloss benchmark: softmax cross-entropy and log_softmax, float32", ""]
+    lines = ["# fastloss benchmark, float32", ""]
     lines += [f"- **{name}**: {value}" for name, value in machine_facts()]
     lines += [
         "",
         "Medians per call. fastloss writes into a preallocated `out=` (reused every "
         "round); *no out=* lets it allocate the result, as NumPy and PyTorch do. "
+        "Losses are timed as value and gradient (PyTorch: forward + `.backward()`). "
         "NumPy and the copy ruler run on one thread whatever the thread count. "
-        "copy = `np.copyto` of the same bytes (read N*C, write N*C floats): "
-        "fastloss/copy near 1 means memory speed. cross_entropy = value and gradient "
-        "(mean reduction, int64 labels); PyTorch: forward + `.backward()`. "
+        "copy = a bandwidth ruler: `np.copyto` of N*C floats, or for the elementwise "
+        "losses `np.add(x, y, out=)` (the bytes of the fused pass); each bench module "
+        "says which: fastloss/copy near 1 means memory speed. "
         "others' load: cores other processes took while the row was measured (the "
         f"most over its cases); `!` above {LOAD_LIMIT}: the row is suspect.",
         "",
     ]
     header = (["op", "N x C", "threads"] + [title for _, title in IMPLS]
-              + ["torch/fastloss", "numpy/fastloss", "fastloss/copy", "others' load"])
+              + ["torch/fastloss", "numpy/fastloss", "sklearn/fastloss", "fastloss/copy",
+                 "others' load"])
     lines.append("| " + " | ".join(header) + " |")
     align = ["---"] * 2 + ["---:"] * (len(header) - 2)  # text left, numbers right
     lines.append("|" + "|".join(align) + "|")
@@ -204,7 +207,8 @@ def ratio_table(benchmarks):
         fl = m.get("fastloss")
         cells = [op, f"{n}x{c}", str(threads)] + [_fmt_ms(m.get(impl)) for impl, _ in IMPLS]
         cells += [_fmt_ratio(m.get("torch"), fl), _fmt_ratio(m.get("numpy"), fl),
-                  _fmt_ratio(fl, m.get("copy")), _fmt_load(m.get("load"))]
+                  _fmt_ratio(m.get("sklearn"), fl), _fmt_ratio(fl, m.get("copy")),
+                  _fmt_load(m.get("load"))]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -29,23 +29,18 @@ Ops and implementations (one call = one round's iteration):
 ``test_implementations_agree`` checks first that all of them compute the same thing.
 """
 import functools
-from importlib import metadata
 
 import numpy as np
 import pytest
 
 import fastloss
+from benchutil import THREADS, time_case
 
 N, D, K = 100_000, 64, 16
 OPS = ("wcss", "wcss_grad", "kmeans_step")
-THREADS = (1, 2)
 IMPLS = {"wcss": ("fastloss", "numpy", "sklearn", "torch"),
          "wcss_grad": ("fastloss", "numpy", "torch"),
          "kmeans_step": ("fastloss", "numpy", "sklearn")}
-
-VERSIONS = {dist: metadata.version(dist) if dist != "fastloss" else fastloss.__version__
-            for dist in ("fastloss", "numpy")}
-SIMD_ACTIVE = fastloss.build_info()["simd_active"]
 
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=2, disable_gc=True)
@@ -235,8 +230,5 @@ def _cases():
 def test_bench(benchmark, op, threads, impl):
     d = data()
     run = BUILDERS[impl](op, d, threads)
-    benchmark.group = f"{op} {N}x{D} K={K} threads={threads}"
-    benchmark.extra_info.update(
-        op=f"{op} K={K}", impl=impl, N=N, C=D, K=K, threads=threads, dtype="float32",
-        versions=VERSIONS, simd_active=SIMD_ACTIVE)
-    benchmark(run)
+    time_case(benchmark, run, op=f"{op} K={K}", impl=impl, n=N, c=D, threads=threads,
+              group=f"{op} {N}x{D} K={K} threads={threads}", K=K)

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import fastloss
-from test_bench_softmax import SIMD_ACTIVE, THREADS, VERSIONS, _as_arrays, _check_close
+from benchutil import THREADS, check_agree, time_case, torch_value_and_grad
 
 SIZES = ((4096, 10), (4096, 1000))
 OPS = ("multi_margin", "kl_div")
@@ -99,19 +99,9 @@ def numpy_call(op, d, threads):
 
 def torch_call(op, d, threads):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(threads)
-    a, b = _operands(op, d)
-    x = torch.from_numpy(a).requires_grad_()
-    target = torch.from_numpy(b)
     fn = (torch.nn.functional.multi_margin_loss if op == "multi_margin"
           else functools.partial(torch.nn.functional.kl_div, reduction="batchmean"))
-
-    def forward_backward():
-        x.grad = None
-        loss = fn(x, target)
-        loss.backward()
-        return loss, x.grad
-    return forward_backward
+    return torch_value_and_grad(fn, *_operands(op, d), threads)
 
 
 def copy_call(op, d, threads):
@@ -126,14 +116,7 @@ BUILDERS = {"fastloss": fastloss_call, "numpy": numpy_call, "torch": torch_call,
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_implementations_agree(size, op):
     """Every timed implementation computes what the NumPy baseline does."""
-    d = data(size)
-    expected = _as_arrays(numpy_call(op, d, 1)())
-    for impl in ("fastloss", "torch"):
-        if impl == "torch":
-            pytest.importorskip("torch")
-        got = _as_arrays(BUILDERS[impl](op, d, 2)())
-        for name, g, e in zip(("value", "grad"), got, expected):
-            _check_close(g, e, f"{impl} vs NumPy, {op} {name} at {size[0]}x{size[1]}")
+    check_agree(BUILDERS, op, data(size), ("fastloss", "torch"), f" at {size[0]}x{size[1]}")
 
 
 def _cases():
@@ -151,9 +134,6 @@ def test_bench(benchmark, size, op, threads, impl):
     n, c = size
     d = data(size)
     run = BUILDERS[impl](op, d, threads)
-    benchmark.group = f"{op} {n}x{c} threads={threads}"
     n_read = 1 if op == "multi_margin" else 2
-    benchmark.extra_info.update(
-        op=op, impl=impl, N=n, C=c, threads=threads, dtype="float32",
-        bytes=(n_read + 1) * d.x.nbytes, versions=VERSIONS, simd_active=SIMD_ACTIVE)
-    benchmark(run)
+    time_case(benchmark, run, op=op, impl=impl, n=n, c=c, threads=threads,
+              nbytes=(n_read + 1) * d.x.nbytes)

@@ -26,31 +26,20 @@ alpha * (l1_ratio * sign(w) + (1 - l1_ratio) * w) into existing gradient arrays:
     floats, on one thread. The fused kernel reads 2*K*n and writes K*n.
 """
 import functools
-from importlib import metadata
 
 import numpy as np
 import pytest
 
 import fastloss
+from benchutil import THREADS, time_case
 
 SIZES = ((50, 200_000), (2_000, 5_000))  # (arrays, elements per array): 10^7 in total
-THREADS = (1, 2)
 IMPLS = ("fastloss", "numpy", "torch", "copy")
 ALPHA, L1_RATIO = 1e-3, 0.3
 OP = "elastic_net"
 
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=2, disable_gc=True)
-
-
-def _version(dist):
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-VERSIONS = {dist: _version(dist) for dist in ("fastloss", "numpy", "torch")}
 
 
 def numpy_elastic_net(params, grads, alpha=ALPHA, l1_ratio=L1_RATIO):
@@ -144,7 +133,5 @@ def test_bench(benchmark, size, threads, impl):
     k, n = size
     d = data(size)
     run = BUILDERS[impl](d, threads)
-    benchmark.group = f"{OP} {k}x{n} threads={threads}"
-    benchmark.extra_info.update(op=OP, impl=impl, N=k, C=n, threads=threads,
-                                dtype="float32", bytes=3 * k * n * 4, versions=VERSIONS)
-    benchmark(run)
+    time_case(benchmark, run, op=OP, impl=impl, n=k, c=n, threads=threads,
+              nbytes=3 * k * n * 4)

@@ -32,31 +32,20 @@ What is timed (one call = one round's iteration):
 ``test_implementations_agree`` checks first that all of them compute the same thing.
 """
 import functools
-from importlib import metadata
 
 import numpy as np
 import pytest
 
 import fastloss
+from benchutil import THREADS, check_agree, time_case, torch_value_and_grad
 from fastloss import _quickbench
 
 SIZES = ((4096, 10), (4096, 1000), (1024, 32000), (256, 128000))
 OPS = ("cross_entropy", "log_softmax")
-THREADS = (1, 2)
 IMPLS = ("fastloss", "numpy", "torch", "copy")
 NOOUT_SIZE = (1024, 32000)  # where fastloss is also timed allocating its result
 IMPLS_NOOUT = ("fastloss", "fastloss_noout") + IMPLS[1:]
 
-
-def _version(dist):
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-VERSIONS = {dist: _version(dist) for dist in ("fastloss", "numpy", "torch")}
-SIMD_ACTIVE = fastloss.build_info()["simd_active"]
 
 # Enough rounds for stable medians (5 or more, up to 0.5 s of them per case) with the
 # whole suite in about three minutes; a short warm-up touches buffers and thread pools.
@@ -106,18 +95,10 @@ def numpy_call(op, d, threads):
 
 def torch_call(op, d, threads):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(threads)
     if op == "log_softmax":
+        torch.set_num_threads(threads)
         return functools.partial(torch.log_softmax, torch.from_numpy(d.x), dim=1)
-    x = torch.from_numpy(d.x).requires_grad_()
-    y = torch.from_numpy(d.y)
-
-    def forward_backward():
-        x.grad = None
-        loss = torch.nn.functional.cross_entropy(x, y)
-        loss.backward()
-        return loss, x.grad
-    return forward_backward
+    return torch_value_and_grad(torch.nn.functional.cross_entropy, d.x, d.y, threads)
 
 
 def copy_call(op, d, threads):
@@ -146,38 +127,12 @@ def _cases():
 
 # ---- validate, then time ------------------------------------------------------------
 
-def _as_arrays(result):
-    """(value, grad) or an array, from any implementation, as NumPy arrays."""
-    parts = result if isinstance(result, tuple) else (result,)
-    return [np.asarray(p.detach() if hasattr(p, "detach") else p) for p in parts]
-
-
-def _check_close(got, expected, what, rtol=1e-4):
-    """got == expected within rtol, with an absolute floor of rtol * max|expected|.
-
-    Cheaper than assert_allclose on 100 MB arrays, and reports the worst entry."""
-    atol = rtol * float(np.abs(expected).max())
-    excess = np.abs(got - expected) - rtol * np.abs(expected)
-    worst = tuple(int(i) for i in np.unravel_index(np.argmax(excess), np.shape(excess)))
-    assert excess[worst] <= atol, (
-        f"{what}: at {worst} got {got[worst].item()!r}, "
-        f"expected {expected[worst].item()!r} "
-        f"(rtol {rtol}, atol {atol:.3g})")
-
-
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_implementations_agree(size, op):
     """Every timed implementation computes what the NumPy baseline does."""
-    d = data(size)
-    expected = _as_arrays(numpy_call(op, d, 1)())
-    for impl in ("fastloss", "fastloss_noout", "torch"):
-        if impl == "torch":
-            pytest.importorskip("torch")
-        got = _as_arrays(BUILDERS[impl](op, d, 2)())
-        names = ("value", "grad") if len(got) == 2 else ("result",)
-        for name, g, e in zip(names, got, expected):
-            _check_close(g, e, f"{impl} vs NumPy, {op} {name} at {size[0]}x{size[1]}")
+    check_agree(BUILDERS, op, data(size), ("fastloss", "fastloss_noout", "torch"),
+                f" at {size[0]}x{size[1]}")
 
 
 @pytest.mark.parametrize("size, op, threads, impl", list(_cases()))
@@ -185,9 +140,5 @@ def test_bench(benchmark, size, op, threads, impl):
     n, c = size
     d = data(size)
     run = BUILDERS[impl](op, d, threads)
-    benchmark.group = f"{op} {n}x{c} threads={threads}"
-    benchmark.extra_info.update(
-        op=op, impl=impl, N=n, C=c, threads=threads, dtype="float32",
-        bytes=2 * d.x.nbytes,  # read N*C + write N*C, the same for the copy ruler
-        versions=VERSIONS, simd_active=SIMD_ACTIVE)
-    benchmark(run)
+    time_case(benchmark, run, op=op, impl=impl, n=n, c=c, threads=threads,
+              nbytes=2 * d.x.nbytes)  # read N*C + write N*C, as the copy ruler

@@ -148,20 +148,21 @@ FL_INLINE REAL NAME(ew_entry)(const int kind, const int has_pw, REAL x, REAL y, 
         /* with e = exp(-|x|): softplus(-|x|) = log1p(e) = 2 atanh(e / (2 + e)),
          * sigmoid(|x|) = 1 / (1 + e), 1 - sigmoid(|x|) = e / (1 + e); one division
          * t = 1 / ((2 + e)(1 + e)) serves all three (each adds an ulp or two). */
-        const REAL a = x < 0 ? -x : x;
+        const int neg = x < 0;                            /* one mask for every select */
+        const REAL a = neg ? -x : x;
         const REAL e = EXP_NONPOS(-a);
         const REAL t = 1 / ((2 + e) * (1 + e));
         const REAL sp = NAME(two_atanh)(e * (1 + e) * t);
         const REAL big = (2 + e) * t, small = e * big;
-        const REAL p = x >= 0 ? big : small;              /* sigmoid(x) */
+        const REAL p = neg ? small : big;                 /* sigmoid(x) */
         const REAL wy = pw * y;
         /* l = wy softplus(-x) + (1 - y) softplus(x), softplus(+-x) = max(+-x, 0) + sp:
          * only one of the max terms is non-zero; a zero coefficient times x = +-inf
          * counts as 0 */
-        const REAL coef = x < 0 ? -wy : 1 - y;
+        const REAL coef = neg ? -wy : 1 - y;
         const REAL linear = coef != 0 ? coef * x : (REAL)0;
         if (has_pw) {
-            const REAL q = x >= 0 ? small : big;          /* 1 - sigmoid(x) */
+            const REAL q = neg ? big : small;             /* 1 - sigmoid(x) */
             *g = (1 - y) * p - wy * q;
             return (wy + (1 - y)) * sp + linear;
         }
@@ -225,8 +226,10 @@ FL_INLINE void NAME(segment)(const int kind, const int has_w, const int pw_mode,
             sum += has_w ? (double)(l * wj) : (double)l;
         flags |= f;
         clamped += c;
-        in_x = ix < in_x ? ix : in_x;
-        in_y = iy < in_y ? iy : in_y;
+        if (kind == FL_BCE)                 /* the only kind with a domain for x */
+            in_x = ix < in_x ? ix : in_x;
+        if (kind >= FL_BCE)                 /* the kinds with a domain for y */
+            in_y = iy < in_y ? iy : in_y;
     }
     acc->sum += has_w || has_loss_out ? sum : sum * (double)w;
     acc->flags |= flags | (in_x < 0) * FL_EW_BAD_INPUT | (in_y < 0) * FL_EW_BAD_TARGET;
