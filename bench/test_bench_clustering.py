@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 import fastloss
+from fastloss._baselines import numpy_kmeans_step, numpy_wcss, numpy_wcss_grad
 from benchutil import THREADS, time_case
 
 N, D, K = 100_000, 64, 16
@@ -44,39 +45,6 @@ IMPLS = {"wcss": ("fastloss", "numpy", "sklearn", "torch"),
 
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=2, disable_gc=True)
-
-
-# ---- the NumPy baselines: what a NumPy user writes --------------------------------------
-
-def numpy_assign(x, c):
-    """(labels, squared distances) by the BLAS expansion, as most NumPy code does."""
-    d2 = (x * x).sum(axis=1)[:, None] - 2.0 * (x @ c.T) + (c * c).sum(axis=1)[None, :]
-    labels = d2.argmin(axis=1)
-    return labels, np.maximum(d2[np.arange(len(x)), labels], 0.0)
-
-
-def numpy_wcss(x, c):
-    labels, dist = numpy_assign(x, c)
-    return dist.sum(dtype=np.float64), labels
-
-
-def numpy_wcss_grad(x, c):
-    """(value, d/dC, d/dX) with the labels held fixed."""
-    labels, dist = numpy_assign(x, c)
-    diff = x - c[labels]
-    grad_c = np.zeros_like(c)
-    np.add.at(grad_c, labels, -2.0 * diff)
-    return dist.sum(dtype=np.float64), grad_c, 2.0 * diff
-
-
-def numpy_kmeans_step(x, c):
-    """(new centroids, labels): the means of the clusters; empty ones kept."""
-    labels, _ = numpy_assign(x, c)
-    sums = np.zeros_like(c)
-    np.add.at(sums, labels, x)
-    counts = np.bincount(labels, minlength=len(c))
-    new = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
-    return new.astype(c.dtype), labels
 
 
 # ---- inputs -------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ What is timed (one call = one round's iteration):
 ``fastloss_noout``
     the same allocating the gradient each call, as NumPy and PyTorch do.
 ``numpy``
-    `numpy_mse`, `numpy_huber`, `numpy_bce_with_logits` below (one thread).
+    `numpy_mse`, `numpy_huber`, `numpy_bce_with_logits` of fastloss._baselines (one
+    thread).
 ``torch``
     ``F.mse_loss`` / ``F.huber_loss`` / ``F.binary_cross_entropy_with_logits`` forward
     and ``.backward()`` on a leaf tensor whose ``.grad`` is reset to None first;
@@ -32,36 +33,16 @@ import numpy as np
 import pytest
 
 import fastloss
+from fastloss._baselines import (HUBER_DELTA, numpy_bce_with_logits, numpy_huber,
+                                 numpy_mse)
 from benchutil import THREADS, check_agree, time_case, torch_value_and_grad
 
 N = 10_000_000
 OPS = ("mse", "huber", "bce_with_logits")
 IMPLS = ("fastloss", "fastloss_noout", "numpy", "torch", "copy")
-HUBER_DELTA = 1.0
 
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=3, disable_gc=True)
-
-
-# ---- the NumPy baselines: what a NumPy user writes ---------------------------------
-
-def numpy_mse(x, y):
-    d = x - y
-    return np.mean(d * d), d * np.float32(2.0 / d.size)
-
-
-def numpy_huber(x, y, delta=HUBER_DELTA):
-    d = x - y
-    a = np.abs(d)
-    loss = np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-    return np.mean(loss), np.clip(d, -delta, delta) * np.float32(1.0 / d.size)
-
-
-def numpy_bce_with_logits(x, y):
-    with np.errstate(over="ignore"):
-        loss = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
-        grad = (1 / (1 + np.exp(-x)) - y) * np.float32(1.0 / x.size)
-    return np.mean(loss), grad
 
 
 NUMPY = {"mse": numpy_mse, "huber": numpy_huber, "bce_with_logits": numpy_bce_with_logits}

@@ -12,7 +12,8 @@ What is timed (one call = one round's iteration):
     ``KLDivLoss().value_and_grad(logq, t, out=grad)`` (batchmean, probability target),
     with a preallocated gradient buffer reused every round.
 ``numpy``
-    `numpy_multi_margin` / `numpy_kl_div` below: what a NumPy user writes (one thread).
+    `numpy_multi_margin` / `numpy_kl_div` of fastloss._baselines: what a NumPy user
+    writes (one thread).
 ``torch``
     ``F.multi_margin_loss(x, y)`` / ``F.kl_div(x, t, reduction="batchmean")`` forward
     and ``.backward()`` on a leaf tensor whose ``.grad`` is reset first;
@@ -27,6 +28,7 @@ import numpy as np
 import pytest
 
 import fastloss
+from fastloss._baselines import numpy_kl_div, numpy_multi_margin
 from benchutil import THREADS, check_agree, time_case, torch_value_and_grad
 
 SIZES = ((4096, 10), (4096, 1000))
@@ -35,29 +37,6 @@ IMPLS = ("fastloss", "numpy", "torch", "copy")
 
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=3, disable_gc=True)
-
-
-# ---- the NumPy baselines -----------------------------------------------------------
-
-def numpy_multi_margin(x, y, margin=1.0):
-    """Mean multiclass margin loss (PyTorch's normalization, p = 1) and its gradient."""
-    n, c = x.shape
-    rows = np.arange(n)
-    z = margin - x[rows, y][:, None] + x
-    z[rows, y] = 0.0
-    active = z > 0
-    loss = np.sum(z, where=active, dtype=np.float64) / (n * c)
-    grad = active.astype(x.dtype) / x.dtype.type(n * c)
-    grad[rows, y] = -grad.sum(axis=1)
-    return x.dtype.type(loss), grad
-
-
-def numpy_kl_div(logq, t):
-    """KL divergence with reduction "batchmean" (t log t = 0 where t = 0) and its gradient."""
-    n = logq.shape[0]
-    log_t = np.log(t, where=t > 0, out=np.zeros_like(t))
-    loss = np.sum(t * (log_t - logq), dtype=np.float64) / n
-    return logq.dtype.type(loss), t / -logq.dtype.type(n)
 
 
 # ---- inputs -----------------------------------------------------------------------

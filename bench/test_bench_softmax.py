@@ -38,7 +38,7 @@ import pytest
 
 import fastloss
 from benchutil import THREADS, check_agree, time_case, torch_value_and_grad
-from fastloss import _quickbench
+from fastloss._baselines import numpy_cross_entropy, numpy_log_softmax
 
 SIZES = ((4096, 10), (4096, 1000), (1024, 32000), (256, 128000))
 OPS = ("cross_entropy", "log_softmax")
@@ -51,12 +51,6 @@ IMPLS_NOOUT = ("fastloss", "fastloss_noout") + IMPLS[1:]
 # whole suite in about three minutes; a short warm-up touches buffers and thread pools.
 pytestmark = pytest.mark.benchmark(min_rounds=5, max_time=0.5, warmup=True,
                                    warmup_iterations=3, disable_gc=True)
-
-
-# ---- the NumPy baseline: what a NumPy user writes (shared with `fastloss bench`) ----
-
-numpy_cross_entropy = _quickbench.numpy_cross_entropy
-numpy_log_softmax = _quickbench.numpy_log_softmax
 
 
 # ---- inputs -----------------------------------------------------------------------

@@ -1,17 +1,20 @@
-"""``python -m fastloss bench``: fastloss timed next to NumPy, PyTorch and a copy.
+"""``python -m fastloss bench``: fastloss timed next to NumPy, PyTorch and a ruler.
 
-For each case (an op and an N x C float32 shape) and each thread count, this times
+For each case (an op and a float32 size) and each thread count, this times
 
-- fastloss, writing into a preallocated ``out=`` buffer;
-- what a NumPy user would write (`numpy_cross_entropy`, `numpy_log_softmax`);
-- PyTorch, when it is installed (imported here and only here, never required):
-  ``F.cross_entropy`` forward + ``.backward()``, and ``torch.log_softmax``;
-- the copy ruler: ``np.copyto`` of the same bytes. A fused kernel reads N*C and
-  writes N*C floats, as a copy does, so fastloss/copy near 1 means memory speed.
+- fastloss computing the value and the gradient (``value_and_grad``) into a
+  preallocated ``out=`` buffer (``log_softmax``: its result; ``wcss``: value and labels);
+- what a NumPy user would write (`fastloss._baselines`);
+- PyTorch, when it is installed (imported here and only here, never required): the
+  loss forward + ``.backward()``;
+- a bandwidth ruler moving the bytes the fused kernel must move: ``np.copyto`` (read
+  and write N*C floats) for the row kernels, ``np.add(x, y, out=)`` (read two arrays,
+  write one) for the elementwise losses; fastloss/ruler near 1 means memory speed.
+  ``wcss`` is compute-bound and has no ruler.
 
 and prints the medians and their ratios. Each time is the median of a few samples after
-a short warm-up. NumPy and the copy ruler run on one thread at every thread count, so
-they are timed once per case. The pytest-benchmark suite in ``bench/`` is the careful
+a short warm-up. NumPy and the ruler run on one thread at every thread count, so they
+are timed once per case. The pytest-benchmark suites in ``bench/`` are the careful
 version of this table.
 """
 import math
@@ -20,15 +23,13 @@ import statistics
 import sys
 import time
 from functools import partial
-from typing import Callable, NamedTuple
+from types import SimpleNamespace
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from . import CrossEntropyLoss, _config, build_info, log_softmax
-
-QUICK_SHAPES = ((4096, 1000), (1024, 32000))
-FULL_SHAPES = ((4096, 10), (4096, 1000), (1024, 32000), (256, 128000))
-
+from . import (BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, MSELoss,
+               MultiMarginLoss, _baselines, _config, build_info, log_softmax, wcss)
 
 class Timing(NamedTuple):
     """How long to measure one implementation of one case (seconds)."""
@@ -44,63 +45,133 @@ FULL_TIMING = Timing(warmup=0.3, min_sample=0.01, budget=0.6, max_samples=50)
 MIN_SAMPLES = 3
 
 
-# ---- the NumPy baseline: what a NumPy user writes ------------------------------------
+# ---- the ops: inputs, and how each implementation runs them ------------------------
 
-def numpy_cross_entropy(x, y):
-    """Mean softmax cross-entropy of logits x (N, C) and labels y (N,), and its gradient."""
-    n = x.shape[0]
-    rows = np.arange(n)
-    m = x.max(axis=1, keepdims=True)
-    e = np.exp(x - m)
-    s = e.sum(axis=1)
-    loss = np.mean(np.log(s) + m[:, 0] - x[rows, y])
-    grad = e / s[:, None]
-    grad[rows, y] -= 1
-    grad /= n
-    return loss, grad
+def _logits(shape):
+    """Logits (N, C), int64 labels, a touched output buffer."""
+    n, c = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c), dtype=np.float32) * 3
+    return SimpleNamespace(x=x, y=rng.integers(0, c, size=n, dtype=np.int64),
+                           out=np.zeros_like(x))
 
 
-def numpy_log_softmax(x):
-    """log_softmax of the rows of x (N, C)."""
-    z = x - x.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+def _distributions(shape):
+    """Log-probabilities and a target distribution (N, C), a touched output buffer."""
+    rng = np.random.default_rng(0)
+    logq = log_softmax(rng.standard_normal(shape, dtype=np.float32) * 3)
+    t = rng.random(shape, dtype=np.float32)
+    return SimpleNamespace(x=logq, y=t / t.sum(axis=1, keepdims=True),
+                           out=np.zeros_like(logq))
 
 
-# ---- the cases: one op = how each implementation runs it ----------------------------
-# Each builder returns the zero-argument callable that is timed.
-
-def _torch_cross_entropy(torch, x, y):
-    xt = torch.from_numpy(x).requires_grad_()
-    yt = torch.from_numpy(y)
-
-    def forward_backward():
-        xt.grad = None  # as optimizer.zero_grad() does
-        torch.nn.functional.cross_entropy(xt, yt).backward()
-    return forward_backward
+def _entries(shape, binary=False):
+    """Predictions or logits (N,), real or 0/1 targets, a touched output buffer."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape, dtype=np.float32) * 2
+    y = ((rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32) if binary
+         else rng.standard_normal(shape, dtype=np.float32))
+    return SimpleNamespace(x=x, y=y, out=np.zeros_like(x), ruler=np.zeros_like(x))
 
 
-def _torch_log_softmax(torch, x, y):
-    xt = torch.from_numpy(x)
-    return partial(torch.log_softmax, xt, dim=1)
+def _points(shape):
+    """N points in D dimensions around K centres, and K centroids near them."""
+    n, d, k = shape
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0.0, 4.0, size=(k, d))
+    x = (centres[rng.integers(0, k, size=n)] + rng.normal(size=(n, d))).astype(np.float32)
+    return SimpleNamespace(x=x, y=(centres + rng.normal(0.0, 0.5, size=(k, d))).astype(
+        np.float32))
+
+
+def _torch_value_and_grad(name, **options):
+    """PyTorch's loss `name` forward + backward on a leaf tensor sharing x's memory."""
+    def build(torch, d):
+        fn = partial(getattr(torch.nn.functional, name), **options)
+        xt = torch.from_numpy(d.x).requires_grad_()
+        yt = torch.from_numpy(d.y)
+
+        def forward_backward():
+            xt.grad = None  # as optimizer.zero_grad() does
+            fn(xt, yt).backward()
+        return forward_backward
+    return build
+
+
+def _torch_log_softmax(torch, d):
+    return partial(torch.log_softmax, torch.from_numpy(d.x), dim=1)
+
+
+def _torch_wcss(torch, d):
+    xt, ct = torch.from_numpy(d.x), torch.from_numpy(d.y)
+    return lambda: torch.cdist(xt, ct).square().min(dim=1)
+
+
+def _fused(loss_class, **options):
+    """fastloss's value_and_grad of a loss class into the preallocated buffer."""
+    return lambda d, nt: partial(loss_class(n_threads=nt, **options).value_and_grad,
+                                 d.x, d.y, out=d.out)
+
+
+def _copy_ruler(d):
+    return partial(np.copyto, d.out, d.x)
+
+
+def _add_ruler(d):
+    return partial(np.add, d.x, d.y, out=d.ruler)
 
 
 class Op(NamedTuple):
-    name: str
-    fastloss: Callable  # (x, y, out, n_threads) -> callable
-    numpy: Callable     # (x, y) -> callable
-    torch: Callable     # (torch module, x, y) -> callable
+    inputs: Callable               # size -> data (x, y, buffers)
+    fastloss: Callable             # (data, n_threads) -> callable
+    numpy: Callable                # data -> callable
+    torch: Optional[Callable]      # (torch module, data) -> callable, or None
+    ruler: Optional[Callable]      # data -> callable, or None
 
 
-OPS = (
-    Op("cross_entropy",
-       lambda x, y, out, nt: partial(CrossEntropyLoss(n_threads=nt).value_and_grad,
-                                     x, y, out=out),
-       lambda x, y: partial(numpy_cross_entropy, x, y),
-       _torch_cross_entropy),
-    Op("log_softmax",
-       lambda x, y, out, nt: partial(log_softmax, x, out=out, n_threads=nt),
-       lambda x, y: partial(numpy_log_softmax, x),
-       _torch_log_softmax),
+OPS = {
+    "cross_entropy": Op(_logits, _fused(CrossEntropyLoss),
+                        lambda d: partial(_baselines.numpy_cross_entropy, d.x, d.y),
+                        _torch_value_and_grad("cross_entropy"), _copy_ruler),
+    "log_softmax": Op(_logits, lambda d, nt: partial(log_softmax, d.x, out=d.out, n_threads=nt),
+                      lambda d: partial(_baselines.numpy_log_softmax, d.x),
+                      _torch_log_softmax, _copy_ruler),
+    "mse": Op(_entries, _fused(MSELoss), lambda d: partial(_baselines.numpy_mse, d.x, d.y),
+              _torch_value_and_grad("mse_loss"), _add_ruler),
+    "huber": Op(_entries, _fused(HuberLoss),
+                lambda d: partial(_baselines.numpy_huber, d.x, d.y),
+                _torch_value_and_grad("huber_loss"), _add_ruler),
+    "bce_with_logits": Op(partial(_entries, binary=True), _fused(BCEWithLogitsLoss),
+                          lambda d: partial(_baselines.numpy_bce_with_logits, d.x, d.y),
+                          _torch_value_and_grad("binary_cross_entropy_with_logits"),
+                          _add_ruler),
+    "multi_margin": Op(_logits, _fused(MultiMarginLoss),
+                       lambda d: partial(_baselines.numpy_multi_margin, d.x, d.y),
+                       _torch_value_and_grad("multi_margin_loss"), _copy_ruler),
+    "kl_div": Op(_distributions, _fused(KLDivLoss),
+                 lambda d: partial(_baselines.numpy_kl_div, d.x, d.y),
+                 _torch_value_and_grad("kl_div", reduction="batchmean"), _copy_ruler),
+    "wcss": Op(_points, lambda d, nt: partial(wcss, d.x, d.y, n_threads=nt),
+                    lambda d: partial(_baselines.numpy_wcss, d.x, d.y), _torch_wcss, None),
+}
+
+# (op, size): N x C for rows, (N,) for entries, N points x D features x K centroids
+QUICK_CASES = (
+    ("cross_entropy", (4096, 1000)), ("cross_entropy", (1024, 32000)),
+    ("log_softmax", (4096, 1000)),
+    ("mse", (10_000_000,)), ("huber", (10_000_000,)), ("bce_with_logits", (10_000_000,)),
+    ("multi_margin", (4096, 1000)), ("kl_div", (4096, 1000)),
+    ("wcss", (100_000, 64, 16)),
+)
+FULL_CASES = (
+    ("cross_entropy", (4096, 10)), ("cross_entropy", (4096, 1000)),
+    ("cross_entropy", (1024, 32000)), ("cross_entropy", (256, 128000)),
+    ("log_softmax", (4096, 10)), ("log_softmax", (4096, 1000)),
+    ("log_softmax", (1024, 32000)), ("log_softmax", (256, 128000)),
+    ("mse", (10_000_000,)), ("huber", (10_000_000,)), ("bce_with_logits", (10_000_000,)),
+    ("multi_margin", (4096, 10)), ("multi_margin", (4096, 1000)),
+    ("kl_div", (4096, 10)), ("kl_div", (4096, 1000)),
+    ("wcss", (100_000, 64, 16)),
 )
 
 
@@ -131,16 +202,6 @@ def _median_seconds(fn, timing):
     return statistics.median(samples)
 
 
-def _inputs(n, c):
-    """Logits (n, c) float32, int64 labels, and a touched output buffer."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, c), dtype=np.float32) * 3
-    y = rng.integers(0, c, size=n, dtype=np.int64)
-    out = np.empty_like(x)
-    out.fill(0)  # page faults now, not in the timed calls
-    return x, y, out
-
-
 def _import_torch():
     """PyTorch if it is installed and loads, else None."""
     try:
@@ -155,40 +216,39 @@ def _cpu_count():
     return _config._cores
 
 
-def _measure(shapes, threads, timing, torch):
-    """One row per (op, shape, threads), ops outermost: a dict of names to seconds
-    (None = not run). One shape's arrays are in memory at a time."""
+def _measure(cases, threads, timing, torch):
+    """One row per (op, size, threads), in the order of `cases`: a dict of names to
+    seconds (None = not run). One case's arrays are in memory at a time."""
     rows = []
-    for n, c in shapes:
-        x, y, out = _inputs(n, c)
-        copy = _median_seconds(partial(np.copyto, out, x), timing)
-        for op in OPS:
-            numpy_s = _median_seconds(op.numpy(x, y), timing)
-            for nt in threads:
-                torch_s = None
-                if torch is not None:
-                    torch.set_num_threads(nt)
-                    torch_s = _median_seconds(op.torch(torch, x, y), timing)
-                fastloss_s = _median_seconds(op.fastloss(x, y, out, nt), timing)
-                rows.append({"op": op.name, "shape": f"{n}x{c}", "threads": nt,
-                             "fastloss": fastloss_s, "numpy": numpy_s, "torch": torch_s,
-                             "copy": copy})
-        del x, y, out
-    op_order = [op.name for op in OPS]
-    # sorted() is stable: within an op, shapes and thread counts keep their order
-    return sorted(rows, key=lambda row: op_order.index(row["op"]))
+    for name, size in cases:
+        op = OPS[name]
+        d = op.inputs(size)
+        ruler = _median_seconds(op.ruler(d), timing) if op.ruler else None
+        numpy_s = _median_seconds(op.numpy(d), timing)
+        for nt in threads:
+            torch_s = None
+            if torch is not None and op.torch is not None:
+                torch.set_num_threads(nt)
+                torch_s = _median_seconds(op.torch(torch, d), timing)
+            fastloss_s = _median_seconds(op.fastloss(d, nt), timing)
+            rows.append({"op": name, "shape": "x".join(map(str, size)), "threads": nt,
+                         "fastloss": fastloss_s, "numpy": numpy_s, "torch": torch_s,
+                         "ruler": ruler})
+        del d
+    return rows
 
 
 # ---- printing ------------------------------------------------------------------------
 
 FOOTNOTE = """
-ms: median per call, float32. cross_entropy: value and gradient (mean reduction, int64
-labels; PyTorch: forward + backward). fastloss writes into a preallocated out=. NumPy
-and copy run on one thread. copy: np.copyto of the same bytes (read N*C, write N*C);
-fastloss/copy near 1 is memory speed."""
+ms: median per call, float32. Losses: value and gradient (mean reduction; PyTorch:
+forward + backward), fastloss into a preallocated out=. wcss (N x D x K): value and
+labels. NumPy and the ruler run on one thread. ruler: np.copyto of N*C floats (row
+ops) or np.add of two arrays into a third (elementwise losses): the bytes the fused
+pass moves, so fastloss/ruler near 1 is memory speed."""
 
-COLUMNS = ("op", "shape", "threads", "fastloss ms", "NumPy ms", "PyTorch ms", "copy ms",
-           "NumPy/fastloss", "PyTorch/fastloss", "fastloss/copy")
+COLUMNS = ("op", "size", "threads", "fastloss ms", "NumPy ms", "PyTorch ms", "ruler ms",
+           "NumPy/fastloss", "PyTorch/fastloss", "fastloss/ruler")
 
 
 def _ms(seconds):
@@ -202,8 +262,8 @@ def _ratio(a, b):
 def _cells(row):
     fl = row["fastloss"]
     return [row["op"], row["shape"], str(row["threads"]),
-            _ms(fl), _ms(row["numpy"]), _ms(row["torch"]), _ms(row["copy"]),
-            _ratio(row["numpy"], fl), _ratio(row["torch"], fl), _ratio(fl, row["copy"])]
+            _ms(fl), _ms(row["numpy"]), _ms(row["torch"]), _ms(row["ruler"]),
+            _ratio(row["numpy"], fl), _ratio(row["torch"], fl), _ratio(fl, row["ruler"])]
 
 
 def _format_table(header, rows):
@@ -234,13 +294,13 @@ def _header(threads, torch):
 # ---- entry point ---------------------------------------------------------------------
 
 def run(quick=True, threads=None):
-    """Time fastloss against NumPy, PyTorch (if installed) and a copy; print a table.
+    """Time fastloss against NumPy, PyTorch (if installed) and a ruler; print a table.
 
     Parameters
     ----------
     quick : bool, default True
-        Two shapes (4096x1000, 1024x32000) and short timings: seconds in all. False
-        adds 4096x10 and 256x128000 and measures longer.
+        One or two sizes per op (`QUICK_CASES`) and short timings: about a minute in
+        all. False runs `FULL_CASES` (more sizes) and measures longer.
     threads : list of int, optional
         Thread counts to measure; default 1 and every core this process may use.
 
@@ -256,12 +316,12 @@ def run(quick=True, threads=None):
         print(f"fastloss bench: thread counts must be >= 1, got {threads}", file=sys.stderr)
         return 2
     torch = _import_torch()
-    shapes, timing = (QUICK_SHAPES, QUICK_TIMING) if quick else (FULL_SHAPES, FULL_TIMING)
+    cases, timing = (QUICK_CASES, QUICK_TIMING) if quick else (FULL_CASES, FULL_TIMING)
 
     print("\n".join(_header(threads, torch)), flush=True)
     torch_threads = torch.get_num_threads() if torch is not None else None
     try:
-        rows = _measure(shapes, threads, timing, torch)
+        rows = _measure(cases, threads, timing, torch)
     finally:
         if torch is not None:
             torch.set_num_threads(torch_threads)
