@@ -48,6 +48,24 @@ typedef struct fl_class_options {
     int reduction;           /* enum fl_reduction */
 } fl_class_options;
 
+/*
+ * A list of arrays seen as one concatenated range of elements, with one or more
+ * "columns" of arrays that share the sizes (column 0: the parameters, read only;
+ * column 1: their gradients, updated in place; an optimizer adds its state columns).
+ * Every array of a table has the kernel's element type and is C-contiguous; arrays of
+ * column >= 1 never overlap any other array of the table (the caller checks).
+ *
+ *   offsets[i] .. offsets[i + 1]: the elements of array i in the concatenated range
+ *                                 (offsets[0] = 0, non-decreasing; empty arrays allowed)
+ *   addresses[c * n_arrays + i]:  the first element of array i of column c
+ */
+typedef struct fl_array_table {
+    ptrdiff_t n_arrays;
+    int n_columns;
+    const ptrdiff_t *offsets;     /* n_arrays + 1 entries */
+    const intptr_t *addresses;    /* n_columns x n_arrays, row-major */
+} fl_array_table;
+
 /* ---- runtime ---------------------------------------------------------------------- */
 
 /* Threads a kernel really starts: n_threads (< 1 = the OpenMP default), lowered so

@@ -95,6 +95,55 @@ static inline ptrdiff_t fl_chunk_len(ptrdiff_t n_cols)
     return c > FL_CHUNK ? c : FL_CHUNK;
 }
 
+/* ---- walking an fl_array_table (fastloss.h) as one concatenated range ------------- */
+/* Blocks of the concatenated range hold a multiple of this many elements (whole cache
+ * lines in both types), so that a block boundary never splits a line between threads. */
+#define FL_TABLE_BLOCK_ALIGN 64
+
+/* A table the kernels can walk: sizes and addresses consistent, at most max_columns
+ * columns. */
+static inline int fl_table_ok(const fl_array_table *t, int max_columns)
+{
+    if (!t || t->n_arrays < 0 || t->n_columns < 1 || t->n_columns > max_columns
+        || !t->offsets || t->offsets[0] != 0)
+        return 0;
+    if (t->n_arrays > 0 && !t->addresses)
+        return 0;
+    for (ptrdiff_t i = 0; i < t->n_arrays; i++) {
+        if (t->offsets[i + 1] < t->offsets[i])
+            return 0;
+        for (int c = 0; c < t->n_columns && t->offsets[i + 1] > t->offsets[i]; c++)
+            if (t->addresses[(ptrdiff_t)c * t->n_arrays + i] == 0)
+                return 0;
+    }
+    return 1;
+}
+
+/* Elements per block: at most FL_MAX_BLOCKS blocks over the whole range, a size that
+ * depends on the total only, so the summation order never depends on the threads. */
+static inline ptrdiff_t fl_table_block_len(ptrdiff_t total)
+{
+    ptrdiff_t b = (total + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;
+    b = (b + FL_TABLE_BLOCK_ALIGN - 1) / FL_TABLE_BLOCK_ALIGN * FL_TABLE_BLOCK_ALIGN;
+    return b > 0 ? b : FL_TABLE_BLOCK_ALIGN;
+}
+
+/* The array holding element `pos` of the concatenated range (pos < total): the last i
+ * with offsets[i] <= pos, which skips empty arrays. Binary search: a block start
+ * costs O(log n_arrays) however many small arrays precede it. */
+static inline ptrdiff_t fl_table_array_at(const fl_array_table *t, ptrdiff_t pos)
+{
+    ptrdiff_t lo = 0, hi = t->n_arrays;  /* offsets[lo] <= pos < offsets[hi] */
+    while (hi - lo > 1) {
+        const ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (t->offsets[mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static inline int64_t fl_label_at(const fl_class_target *t, ptrdiff_t i)
 {
     return t->labels_int64 ? ((const int64_t *)t->labels)[i]

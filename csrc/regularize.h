@@ -2,23 +2,7 @@
 #ifndef FL_REGULARIZE_H
 #define FL_REGULARIZE_H
 
-/*
- * A list of arrays seen as one concatenated range of elements, with one or more
- * "columns" of arrays that share the sizes (column 0: the parameters, read only;
- * column 1: their gradients, updated in place; an optimizer adds its state columns).
- * Every array of a table has the kernel's element type and is C-contiguous; arrays of
- * column >= 1 never overlap any other array of the table (the caller checks).
- *
- *   offsets[i] .. offsets[i + 1]: the elements of array i in the concatenated range
- *                                 (offsets[0] = 0, non-decreasing; empty arrays allowed)
- *   addresses[c * n_arrays + i]:  the first element of array i of column c
- */
-typedef struct fl_array_table {
-    ptrdiff_t n_arrays;
-    int n_columns;
-    const ptrdiff_t *offsets;     /* n_arrays + 1 entries */
-    const intptr_t *addresses;    /* n_columns x n_arrays, row-major */
-} fl_array_table;
+/* fl_array_table: see fastloss.h. */
 
 /* Raw sums over every element w of column 0 (see fl_penalty_fwdbwd_*). */
 typedef struct fl_penalty_sums {

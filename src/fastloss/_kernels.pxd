@@ -1,5 +1,5 @@
 # Declarations of csrc/fastloss.h for _kernels.pyx.
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, intptr_t
 
 
 cdef extern from "fastloss.h" nogil:
@@ -15,6 +15,12 @@ cdef extern from "fastloss.h" nogil:
     ctypedef struct fl_error:
         Py_ssize_t row
         int64_t value
+
+    ctypedef struct fl_array_table:
+        Py_ssize_t n_arrays
+        int n_columns
+        const Py_ssize_t *offsets
+        const intptr_t *addresses
 
     ctypedef struct fl_class_target:
         const void *labels

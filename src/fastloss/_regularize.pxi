@@ -1,14 +1,7 @@
 # Bindings of csrc/regularize.h (included by _kernels.pyx).
-from libc.stdint cimport intptr_t
 
 
 cdef extern from "regularize.h" nogil:
-    ctypedef struct fl_array_table:
-        Py_ssize_t n_arrays
-        int n_columns
-        const Py_ssize_t *offsets
-        const intptr_t *addresses
-
     ctypedef struct fl_penalty_sums:
         double abs_sum
         double sq_sum

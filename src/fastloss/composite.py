@@ -11,7 +11,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import as_float_array, check_reduction
-from .regularizers import Regularizer, check_strength
+from ._arrays import check_strength
+from .regularizers import Regularizer
 
 __all__ = ["CompositeLoss", "CompositeResult", "TermReport", "BalanceWarning",
            "TemporalConsistency", "DemographicParityGap", "GANDiscriminatorLoss",

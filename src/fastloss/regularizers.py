@@ -5,12 +5,12 @@ Every regularizer here is the elastic penalty ``l1 * sum|w| + l2 * sum w^2`` for
 them as one concatenated range, in fixed blocks that may straddle arrays, and adds the
 gradient into the caller's gradient arrays in the same pass.
 """
-import numbers
-
 import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
+from ._arrays import (array_table, check_grads, check_no_overlap, check_strength,
+                      named_arrays)
 from ._validation import as_float_array
 
 __all__ = ["Regularizer", "L1", "L2", "ElasticNet", "l1_penalty", "l2_penalty",
@@ -47,32 +47,6 @@ _EDGES_DOC = """A NaN weight makes the value and its own gradient entry NaN; an 
     0, and a gradient unchanged, even for infinite weights)."""
 
 
-def check_strength(name, value):
-    """A finite, non-negative float option (a penalty strength or a term weight)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a non-negative float, got {value!r}")
-    x = float(value)
-    if not (np.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return x
-
-
-def named_arrays(argname, arrays):
-    """A parameter or gradient list as [(name or None, array)]; rejects a bare array."""
-    if isinstance(arrays, np.ndarray):
-        raise TypeError(f"{argname} must be a list of arrays (or (name, array) pairs, or a "
-                        f"dict), got a single ndarray of shape {arrays.shape}")
-    if isinstance(arrays, dict):
-        return [(str(k), v) for k, v in arrays.items()]
-    try:
-        items = list(arrays)
-    except TypeError:
-        raise TypeError(f"{argname} must be a list of arrays, got "
-                        f"{type(arrays).__name__}") from None
-    return [(str(it[0]), it[1]) if isinstance(it, tuple) and len(it) == 2
-            and isinstance(it[0], str) else (None, it) for it in items]
-
-
 def _penalized_mask(penalize, labels, arrays):
     if penalize is None:
         return [a.ndim >= 2 for a in arrays]
@@ -95,65 +69,6 @@ def _check_penalize_option(penalize):
         if not isinstance(m, (bool, np.bool_)):
             raise TypeError(f"penalize[{i}] must be a bool, got {m!r}")
     return [bool(m) for m in mask]
-
-
-def _check_grads(names, params, grads):
-    """Each gradient for its parameter: an ndarray of the same shape and dtype,
-    C-contiguous, writeable; names match where both lists are named."""
-    named = named_arrays("grads", grads)
-    if len(named) != len(params):
-        raise ValueError(f"grads must match params one to one: {len(params)} params, "
-                         f"{len(named)} grads")
-    out = []
-    for i, ((gname, g), pname, p) in enumerate(zip(named, names, params)):
-        where = f"grads[{i}]" + (f" ({pname!r})" if pname else "")
-        if gname is not None and pname is not None and gname != pname:
-            raise ValueError(f"{where}: gradient named {gname!r} for parameter {pname!r}")
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"{where} must be a numpy.ndarray, got {type(g).__name__}")
-        if g.dtype != p.dtype:
-            raise TypeError(f"{where} must have its parameter's dtype {p.dtype.name}, "
-                            f"got {g.dtype.name}")
-        if g.shape != p.shape:
-            raise ValueError(f"{where} must have its parameter's shape {p.shape}, "
-                             f"got {g.shape}")
-        if not g.flags.c_contiguous:
-            raise ValueError(f"{where} must be C-contiguous")
-        if not g.flags.writeable:
-            raise ValueError(f"{where} is read-only")
-        out.append(g)
-    return out
-
-
-def _extent(a):
-    start = a.__array_interface__["data"][0]
-    return start, start + a.nbytes
-
-
-def check_no_overlap(params, grads):
-    """No gradient shares memory with a parameter or another gradient (parameters may
-    share memory with each other: they are only read). One sort, not n^2 pair tests."""
-    arrays = [(k, a, False) for k, a in enumerate(params)]
-    arrays += [(k, g, True) for k, g in enumerate(grads)]
-    arrays = [item for item in arrays if item[1].nbytes > 0]
-    if not arrays:
-        return
-    extents = np.array([_extent(a) for _, a, _ in arrays], dtype=np.uint64)
-    order = np.argsort(extents[:, 0], kind="stable")
-    starts, ends = extents[order, 0], extents[order, 1]
-    written = np.array([w for _, _, w in arrays])[order]
-    # an extent overlaps one that starts earlier iff it starts before the largest end
-    # seen so far: among all arrays (for a gradient) or among gradients (for a parameter)
-    end_all = np.maximum.accumulate(ends)
-    end_written = np.maximum.accumulate(np.where(written, ends, np.uint64(0)))
-    clash = np.flatnonzero(np.where(written[1:], starts[1:] < end_all[:-1],
-                                    starts[1:] < end_written[:-1]))
-    if clash.size:
-        k, _, is_grad = arrays[int(order[clash[0] + 1])]
-        what = f"grads[{k}]" if is_grad else f"params[{k}]"
-        raise ValueError(f"{what} overlaps a gradient array (or is one): every gradient "
-                         f"must be a separate buffer, sharing no memory with the "
-                         f"parameters or the other gradients")
 
 
 class Regularizer:
@@ -189,7 +104,7 @@ class Regularizer:
         names, arrays, mask = prepared
         columns = [arrays]
         if grads is not None:
-            columns.append(_check_grads(names, arrays, grads))
+            columns.append(check_grads(names, arrays, grads))
             check_no_overlap(arrays, columns[1])
         value_dtype = np.result_type(*[a.dtype for a in arrays]) if arrays else np.float64
         sums = np.zeros(3)
@@ -197,10 +112,7 @@ class Regularizer:
             idx = [i for i, a in enumerate(arrays) if mask[i] and a.dtype == dtype]
             if not idx:
                 continue
-            offsets = np.zeros(len(idx) + 1, dtype=np.intp)
-            np.cumsum([arrays[i].size for i in idx], out=offsets[1:])
-            addresses = np.array([_extent(col[i])[0] for col in columns for i in idx],
-                                 dtype=np.intp)
+            offsets, addresses = array_table(columns, idx)
             sums += _kernels.penalty(dtype == np.float64, offsets, addresses, len(columns),
                                      scale * self._l1, scale * self._l2, nt)
         abs_sum, sq_sum, grad_sq = (float(s) for s in sums)
