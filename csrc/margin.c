@@ -5,7 +5,6 @@
  */
 #include "fl_common.h"
 
-#define FL_INLINE static inline __attribute__((always_inline))
 
 /* Partial sums per row: one AVX-512 vector of doubles, two AVX2 ones. */
 #define FL_LANES 8

@@ -4,7 +4,7 @@ The kernels are C with OpenMP behind Cython; `fastloss.reference` holds a plain 
 twin of each one.
 """
 from . import binary, clustering, composite, divergence, margin, regression
-from . import regularizers
+from . import optim, regularizers, train
 from ._build import __version__, build_info
 from ._config import get_num_threads, set_num_threads
 from .binary import *  # noqa: F401,F403

@@ -1,0 +1,2 @@
+/* optim.c - placeholder until the kernels land. */
+#include "fl_common.h"

@@ -1,0 +1,1 @@
+# Bindings of csrc/optim.h (included by _kernels.pyx).

@@ -1,0 +1,3 @@
+"""Learning-rate schedules (placeholder)."""
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""Twins of the optimizer kernels."""
+import numpy as np  # noqa: F401
+
+__all__ = []

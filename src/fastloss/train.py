@@ -1,0 +1,3 @@
+"""Gradient descent loops (placeholder)."""
+
+__all__ = []
