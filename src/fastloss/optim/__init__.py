@@ -1,3 +1,4 @@
 """Optimizers (placeholder until its kernels land)."""
+from . import lr_scheduler
 
-__all__ = []
+__all__ = ["lr_scheduler"]
