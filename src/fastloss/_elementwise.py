@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import as_float_array, check_out, check_reduction
+from ._validation import as_float_array, as_target, check_out, check_reduction
 
 _REDUCTION_CODE = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
                    "mean": _kernels.REDUCTION_MEAN}
@@ -33,28 +33,6 @@ def as_view(x):
     if x.ndim == 1:
         return x.reshape(1, -1)
     return x.reshape(-1, x.shape[-1])
-
-
-def as_target(target, x):
-    """The target with the input's shape and dtype, C-contiguous. A target of another
-    numeric dtype is converted when every value converts exactly (labels such as -1, 0,
-    1 always do), else TypeError."""
-    t = np.asarray(target)
-    if t.shape != x.shape:
-        raise ValueError(f"target must have the input's shape {x.shape}, got {t.shape}")
-    if t.dtype.kind not in "fiub":
-        raise TypeError(f"target must be a numeric array, got dtype {t.dtype.name}")
-    if not np.can_cast(t.dtype, x.dtype, casting="safe"):
-        converted = t.astype(x.dtype)
-        with np.errstate(invalid="ignore"):
-            exact = np.array_equal(converted.astype(t.dtype), t, equal_nan=t.dtype.kind == "f")
-        if not exact:
-            raise TypeError(
-                f"target of dtype {t.dtype.name} holds values that {x.dtype.name} (the "
-                f"input's dtype) cannot represent exactly; pass target.astype("
-                f"np.{x.dtype.name})")
-        t = converted
-    return np.ascontiguousarray(t, dtype=x.dtype)
 
 
 def strided_weight(name, weight, x):

@@ -169,3 +169,25 @@ def check_out(out, shape, dtype, inputs, name="out"):
         if arr is not None and np.may_share_memory(out, arr):
             raise ValueError(f"{name} overlaps an input array; pass a separate buffer")
     return out
+
+
+def as_target(target, x, name="target"):
+    """The target with the input's shape and dtype, C-contiguous. A target of another
+    numeric dtype is converted when every value converts exactly (labels such as -1, 0,
+    1 always do), else TypeError."""
+    t = np.asarray(target)
+    if t.shape != x.shape:
+        raise ValueError(f"{name} must have the input's shape {x.shape}, got {t.shape}")
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a numeric array, got dtype {t.dtype.name}")
+    if not np.can_cast(t.dtype, x.dtype, casting="safe"):
+        converted = t.astype(x.dtype)
+        with np.errstate(invalid="ignore"):
+            exact = np.array_equal(converted.astype(t.dtype), t, equal_nan=t.dtype.kind == "f")
+        if not exact:
+            raise TypeError(
+                f"{name} of dtype {t.dtype.name} holds values that {x.dtype.name} (the "
+                f"input's dtype) cannot represent exactly; pass {name}.astype("
+                f"np.{x.dtype.name})")
+        t = converted
+    return np.ascontiguousarray(t, dtype=x.dtype)

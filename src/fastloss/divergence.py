@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import as_float_array, as_rows, check_out, check_reduction
+from ._validation import as_float_array, as_rows, as_target, check_out, check_reduction
 
 __all__ = ["KLDivLoss", "kl_div", "kl_divergence"]
 
@@ -23,23 +23,11 @@ def _check_log_target(log_target):
     return bool(log_target)
 
 
-def _same_dtype_target(target, x, name="target"):
-    """target as a C-contiguous array of x's shape and dtype (converted only without loss)."""
-    t = np.asarray(target)
-    if t.shape != x.shape:
-        raise ValueError(f"{name} must have the input's shape {x.shape}, got {t.shape}")
-    if t.dtype.kind not in "fiu" or not np.can_cast(t.dtype, x.dtype, casting="safe"):
-        raise TypeError(
-            f"{name} dtype {t.dtype.name} does not convert to the input's dtype "
-            f"{x.dtype.name} without loss; pass {name}.astype(np.{x.dtype.name})")
-    return np.ascontiguousarray(t, dtype=x.dtype)
-
-
 def _kl_div(input, target, reduction, log_target, n_threads, want_grad, out):
     """Validate once, call one kernel. Returns (value, grad or None)."""
     nt = resolve_threads(n_threads)
     x = as_float_array("input", input)
-    t = _same_dtype_target(target, x)
+    t = as_target(target, x)
     flat_x, flat_t = x.reshape(-1), t.reshape(-1)
     elem_loss = np.empty_like(flat_x) if reduction == "none" else None
     grad = None
@@ -57,7 +45,7 @@ def _kl_div(input, target, reduction, log_target, n_threads, want_grad, out):
         where = np.unravel_index(e.index, x.shape)
         raise ValueError(f"target must be >= 0 (probabilities; pass log_target=True for "
                          f"log-probabilities), got target[{', '.join(map(str, where))}] = "
-                         f"{t[where]!r}") from None
+                         f"{t[where].item()!r}") from None
     if elem_loss is not None:
         value = elem_loss.reshape(x.shape)
         value = value if value.ndim else value[()]
@@ -241,7 +229,7 @@ def kl_divergence(p, q, reduction="none", *, n_threads=None):
     p_arr = as_float_array("p", p)
     if p_arr.ndim not in (1, 2):
         raise ValueError(f"p must be 1-D (C,) or 2-D (N, C), got shape {p_arr.shape}")
-    q_arr = _same_dtype_target(q, p_arr, name="q")
+    q_arr = as_target(q, p_arr, name="q")
     p_rows, q_rows = as_rows("p", p_arr), as_rows("q", q_arr)
     row_kl = np.empty(p_rows.shape[0], dtype=p_rows.dtype) if reduction == "none" else None
     code = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
@@ -252,7 +240,7 @@ def kl_divergence(p, q, reduction="none", *, n_threads=None):
         name, arr = ("p", p_arr) if e.which == 0 else ("q", q_arr)
         where = np.unravel_index(e.index, arr.shape)
         raise ValueError(f"{name} must hold probabilities in [0, 1], got "
-                         f"{name}[{', '.join(map(str, where))}] = {arr[where]!r}") from None
+                         f"{name}[{', '.join(map(str, where))}] = {arr[where].item()!r}") from None
     if row_kl is not None:
         return row_kl[0] if p_arr.ndim == 1 else row_kl
     return p_rows.dtype.type(value)
