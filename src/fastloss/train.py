@@ -61,6 +61,22 @@ the contract is small enough to write plain gradient descent in five lines:
 (300, (300,), (31, 4))
 >>> bool(history.epoch_loss[-1] < 1e-12)
 True
+
+A logistic regression is the same model on logits: only the loss changes (the gradient
+of `fastloss.BCEWithLogitsLoss` with respect to the logits back-propagates the same
+way). Trained here by stochastic gradient descent (one sample per step):
+
+>>> class LogisticRegression(LinearRegression):
+...     def predict(self, X):
+...         return (X @ self.w + self.b > 0).astype(float)
+>>> X = np.r_[rng.normal(-2.0, 0.7, size=(60, 2)), rng.normal(2.0, 0.7, size=(60, 2))]
+>>> y = np.r_[np.zeros(60), np.ones(60)]
+>>> model = LogisticRegression(2)
+>>> optimizer = GradientDescent(model.parameters(), lr=0.5)
+>>> history = fastloss.train.fit(model, fastloss.BCEWithLogitsLoss(), optimizer, X, y,
+...                              batch_size=1, epochs=10, seed=0)
+>>> float(np.mean(model.predict(X) == y)), bool(history.epoch_loss[-1] < 0.05)
+(1.0, True)
 """
 import inspect
 import math
@@ -472,11 +488,11 @@ def _gradient_list(result, n_params):
                         f"{value!r:.80}") from None
 
 
-def _evaluate(model, loss, X, y):
+def _evaluate(model, loss, X, y, n_params):
     value = getattr(model, "value", None)
     if callable(value):
         return float(value(loss, X, y))
-    return _gradient_list(model.value_and_grad(loss, X, y), len(model.parameters()))[0]
+    return _gradient_list(model.value_and_grad(loss, X, y), n_params)[0]
 
 
 def _flatten_into(row, params):
@@ -661,13 +677,14 @@ def fit(model, loss, optimizer, X, y, batch_size=None, epochs=1, scheduler=None,
                     step_scheduler(value)
                 if bar is not None:
                     bar.update(epoch, batch + 1, value)
+                # a list, not a generator: every callback runs before any stops training
                 if any([cb(history) for cb in step_callbacks]):
                     history.stop_reason = "callback"
                     return history
 
             history._epoch_loss[epoch] = weighted_loss / samples_per_epoch
             if validation_data is not None:
-                history._val_loss[epoch] = _evaluate(model, loss, *validation_data)
+                history._val_loss[epoch] = _evaluate(model, loss, *validation_data, len(params))
             history._epoch_time[epoch] = time.perf_counter() - start
             history.epochs += 1
             monitored = (history._val_loss if monitor == "val_loss"
