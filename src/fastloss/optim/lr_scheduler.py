@@ -492,7 +492,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     -----
     ``step(epoch)`` jumps to any real ``epoch >= 0`` (e.g. ``epoch + batch / n_batches``
     after each batch); ``step()`` adds one epoch to the cycle position. ``last_epoch`` is
-    ``floor(epoch)``.
+    ``floor(epoch)``; ``T_cur``, ``T_i`` and ``restarts`` (the cycle's index) give the
+    position in the current cycle.
 
     Examples
     --------
