@@ -22,9 +22,9 @@ Differences from PyTorch: learning rates are Python floats (no tensors); ``step(
 the chainable schedules takes no epoch (PyTorch deprecated that argument); a scheduler
 does not wrap ``optimizer.step`` to warn about the call order; ``MultiStepLR`` wants
 strictly increasing milestones; ``SequentialLR`` is resumed with ``load_state_dict``
-rather than ``last_epoch``; state dicts hold the same values as PyTorch's but without
-its bookkeeping keys, so the two do not load into each other (a state dict that does not
-fit raises ``ValueError``); and ``CosineAnnealingWarmRestarts`` accepts a real
+rather than ``last_epoch``; state dicts are laid out like PyTorch's but lack its
+bookkeeping keys (and ``MultiStepLR`` keeps a list of milestones, not a counter), so the
+two do not load into each other (a state dict that does not fit raises ``ValueError``); and ``CosineAnnealingWarmRestarts`` accepts a real
 ``T_mult >= 1`` and decays each restart's peak by ``restart_decay`` (Keras's ``m_mul``).
 Every argument is checked: a bad one raises ``ValueError`` or ``TypeError`` naming it.
 """
