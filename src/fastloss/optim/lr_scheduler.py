@@ -24,9 +24,10 @@ does not wrap ``optimizer.step`` to warn about the call order; ``MultiStepLR`` w
 strictly increasing milestones; ``SequentialLR`` is resumed with ``load_state_dict``
 rather than ``last_epoch``; state dicts are laid out like PyTorch's but lack its
 bookkeeping keys (``MultiStepLR`` keeps a list of milestones, not a counter, and warm
-restarts add ``restarts`` and ``restart_decay``), so the
-two do not load into each other (a state dict that does not fit raises ``ValueError``); and ``CosineAnnealingWarmRestarts`` accepts a real
-``T_mult >= 1`` and decays each restart's peak by ``restart_decay`` (Keras's ``m_mul``).
+restarts add ``restarts`` and ``restart_decay``), so the two do not load into each other
+(a state dict that does not fit raises ``ValueError``); and
+``CosineAnnealingWarmRestarts`` accepts a real ``T_mult >= 1`` and decays each restart's
+peak by ``restart_decay`` (Keras's ``m_mul``).
 Every argument is checked: a bad one raises ``ValueError`` or ``TypeError`` naming it.
 """
 import copy
