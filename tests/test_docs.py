@@ -2,20 +2,24 @@
 import doctest
 import importlib
 import math
+import warnings
 
 import pytest
 
 MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastloss.binary",
            "fastloss.margin", "fastloss.divergence", "fastloss.clustering",
-           "fastloss.regularizers", "fastloss.composite", "fastloss._config", "fastloss._build"]
+           "fastloss.regularizers", "fastloss.composite", "fastloss.optim.lr_scheduler",
+           "fastloss.train", "fastloss._config", "fastloss._build"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests(name, restore_threads):
     # `fastloss.softmax` is also the function; import the module itself
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False,
-                             report=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an example must not warn
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE,
+                                 verbose=False, report=True)
     assert result.attempted > 0, f"no doctests found in {name}"
     assert result.failed == 0, f"{result.failed} of {result.attempted} doctests failed in {name}"
 

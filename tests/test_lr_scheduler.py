@@ -1,6 +1,5 @@
 """fastloss.optim.lr_scheduler against PyTorch's schedulers (when installed) and against
 closed forms written here, on a stand-in optimizer (any object with ``param_groups``)."""
-import doctest
 import math
 import warnings
 from types import SimpleNamespace
@@ -537,11 +536,6 @@ def test_plateau_min_lr_list_with_new_group_is_an_error():
 
 
 # ---------------------------------------------------------------- docs
-
-def test_doctests():
-    result = doctest.testmod(lr_scheduler, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 8 and result.failed == 0
-
 
 def test_every_schedule_is_exported_and_documented():
     for name in lr_scheduler.__all__:

@@ -6,11 +6,9 @@ schedulers with step() / step(metrics)), so that the real classes drop in. Expec
 values come from closed forms (least squares), from hand-made loss sequences, or from a
 plain loop written out in the test.
 """
-import doctest
 import io
 import math
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -685,10 +683,3 @@ def test_model_value_is_used_for_validation_when_present():
                   epochs=3, validation_data=(X, y))
     assert model.value_calls == 3
     assert isinstance(history, History)
-
-
-def test_module_examples_run():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        result = doctest.testmod(fastloss.train, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0, result
