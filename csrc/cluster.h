@@ -14,15 +14,18 @@
  * Assignment: label_i = argmin_c ||x_i - centroids_c||^2, scanning c = 0..k-1 with a
  * strict `<`, so ties go to the lowest index. Distances are taken as sums of squared
  * differences, never as ||x||^2 - 2 x.c + ||c||^2 (which cancels for points near a
- * centroid), with the differences, squares and sum in double for both types. A point
- * whose distances are all NaN (a NaN coordinate) gets label -1 and distance NaN and
- * belongs to no cluster. Centroids must be finite (the Python layer checks).
+ * centroid), with the differences, squares and sum in double for both types, in one
+ * fixed order. A screening pass in the input type picks the label where its rounding
+ * error bound proves it (then only that distance is computed in double); near-ties,
+ * ties and non-finite points get all k double distances (cluster_impl.h). A point whose
+ * distances are all NaN (a NaN coordinate) gets label -1 and distance NaN and belongs to
+ * no cluster. Centroids must be finite (the Python layer checks).
  *
- * Per-cluster sums go through `scratch`: the caller allocates
- * fl_cluster_scratch_len(n, k, d) doubles (too many for the stack); the kernel never
- * reads what it holds on entry. Rows are split into fl_cluster_blocks(n, k, d) fixed
- * blocks, each with its own slice of scratch, summed in block order afterwards: the
- * results are bitwise identical for every n_threads.
+ * The caller allocates `scratch`, fl_cluster_scratch_len(n, k, d) doubles (too many for
+ * the stack): the transposed centroids and screening distances, then per-block
+ * per-cluster sums; the kernel never reads what it holds on entry. Rows are split into
+ * fl_cluster_blocks(n, k, d) fixed blocks, each with its own slice of scratch, summed
+ * in block order afterwards: the results are bitwise identical for every n_threads.
  *
  * fl_wcss_fwdbwd: *value = sum_i w_i ||x_i - c_{label_i}||^2 (reduction SUM), or that
  * divided by sum_i w_i (MEAN; NaN when the weights sum to 0). Points of weight 0
@@ -32,7 +35,7 @@
  *     grad_x[i]         = 2 s w_i (x_i - c_{label_i})      (a row of NaN for label -1)
  *     grad_centroids[c] = 2 s sum_{i: label_i = c} w_i (c - x_i)
  * labels (int64), distances (the unweighted squared distances, n entries), grad_x and
- * grad_centroids may each be NULL; scratch may be NULL when grad_centroids is.
+ * grad_centroids may each be NULL.
  *
  * fl_kmeans_step: the assignment to the old centroids, then
  *     new_centroids[c] = c + sum_{i: label_i = c} w_i (x_i - c) / W_c,
@@ -44,8 +47,8 @@
  * *inertia the weighted sum of squared distances to the old centroids (as
  * fl_wcss_fwdbwd with SUM). labels and distances may be NULL.
  *
- * Both return FL_ERR_ARGUMENT for negative sizes, k < 1, d < 1, or a missing required
- * pointer.
+ * Both return FL_ERR_ARGUMENT for negative sizes, k < 1 or k > INT32_MAX, d < 1, or a
+ * missing required pointer.
  */
 ptrdiff_t fl_cluster_blocks(ptrdiff_t n, ptrdiff_t k, ptrdiff_t d);
 ptrdiff_t fl_cluster_scratch_len(ptrdiff_t n, ptrdiff_t k, ptrdiff_t d);

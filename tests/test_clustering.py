@@ -191,7 +191,7 @@ def test_one_lloyd_step_matches_sklearn(dtype, weighted):
 def test_ties_go_to_the_lowest_index(dtype):
     x = np.array([[0.0, 0.0], [5.0, 5.0]], dtype=dtype)
     # point 0 is at distance 2 from centroids 1, 2, 6 (mirror images) and farther from
-    # the rest; centroids 2..7 span two groups of the kernel's four-wide loop
+    # the rest: exact ties, which the screening pass must leave to the exact distances
     c = np.array([[9, 9], [1, 1], [-1, -1], [7, 7], [8, 8], [5, 5], [1, -1], [5, 5]],
                  dtype=dtype)
     res = fastloss.wcss(x, c)
@@ -220,6 +220,84 @@ def test_exact_far_from_the_origin(dtype, offset):
     step = fastloss.kmeans_step(x, c)
     want = [(xe[step.labels == k].mean(axis=0) + offset) for k in range(3)]
     np.testing.assert_allclose(step.centroids, want, rtol=tol(dtype)["rtol"])
+
+
+def _integer_near_ties(seed, n, k, d, offset):
+    """Integer points and centroids at `offset` (float32-exact) whose distances to the
+    centroids are large (~1e7 to 1e8, beyond float32's integers) and differ by small
+    multiples of 4, often by 0: near-ties a float32 screening pass cannot resolve. Returns
+    (x, c, exact int64 distances)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(-1000, 1001, size=d)
+    c = np.repeat(base[None], k, axis=0)
+    c[:, 0] += 2 * np.arange(k)            # centroid q = base + 2q e_0
+    y = rng.integers(-1000, 1001, size=(n, d))
+    y[:, 0] = base[0] + rng.integers(-1, 2 * k, size=n)   # x_0 - base_0 near the centroids'
+    exact = ((y[:, None, :] - c[None]) ** 2).sum(axis=2)
+    return (y + offset).astype(np.float32), (c + offset).astype(np.float32), exact
+
+
+@pytest.mark.parametrize("k", [2, 5, 17, 40])
+@pytest.mark.parametrize("offset", [0, 3000])
+def test_near_ties_are_decided_by_the_exact_distances(k, offset):
+    """float32 at d = 64: |x - c_q|^2 - |x - c_0|^2 = 4 q (q - y_0), so many points are at
+    exact ties (to the lowest index) or a few units apart at distances of 1e7 to 1e8
+    (float32 spacing 1 to 8): the labels are still the exact argmin and the distances the
+    exact integers, rounded once to float32."""
+    x, c, exact = _integer_near_ties(11 + k, 203, k, 64, offset)
+    want = exact.argmin(axis=1)
+    assert (np.sort(exact, axis=1)[:, 1] == exact.min(axis=1)).any()  # real ties exist
+    res = fastloss.wcss(x, c)
+    np.testing.assert_array_equal(res.labels, want)
+    np.testing.assert_array_equal(res.distances, exact.min(axis=1).astype(np.float32))
+    assert res.value == np.float32(exact.min(axis=1).sum())
+    step = fastloss.kmeans_step(x, c)
+    np.testing.assert_array_equal(step.labels, want)
+    np.testing.assert_array_equal(step.counts, np.bincount(want, minlength=k))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_same_distance_bits_with_and_without_a_near_tie(dtype):
+    """A point's distance to its centroid has the same bits whether it took the exact path
+    over all centroids (a twin centroid makes a tie) or the screened one (alone)."""
+    x, c, _ = make_problem(5, 300, 6, 37, dtype)
+    twin = np.concatenate([c, c[:1]])       # ties for every point of cluster 0
+    alone = fastloss.wcss(x, c[:1]).distances
+    with_twin = fastloss.wcss(x, twin)
+    in_0 = with_twin.labels == 0
+    assert in_0.any() and not (with_twin.labels == 6).any()
+    np.testing.assert_array_equal(with_twin.distances[in_0], alone[in_0])
+    np.testing.assert_array_equal(with_twin.distances, fastloss.wcss(x, c).distances)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("k", [1, 3, 16, 17, 33])
+def test_labels_equal_the_reference_argmin(dtype, k):
+    """Centroid counts around the 16-wide screening vectors, rows not a multiple of the
+    batches, d not a multiple of the 8 partial sums: labels equal the float64 argmin and
+    distances match it (random data: no near-ties)."""
+    x, c, _ = make_problem(k, 1001, k, 70, dtype)
+    _, labels, distances = ref.wcss(x, c)
+    res = fastloss.wcss(x, c)
+    np.testing.assert_array_equal(res.labels, labels)
+    assert_close(res.distances, distances, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_non_finite_points_among_many(dtype):
+    """NaN, inf and float32-overflowing points inside a batch take the exact path; their
+    neighbours in the batch are unaffected."""
+    x, c, _ = make_problem(3, 100, 17, 9, dtype)
+    _, want_labels, want_dist = ref.wcss(x, c)
+    x[10, 3], x[11, 0], x[12, :] = np.nan, np.inf, 3e19  # 3e19^2 overflows float32
+    res = fastloss.wcss(x, c)
+    assert res.labels[10] == -1 and np.isnan(res.distances[10])
+    assert res.labels[11] == 0 and res.distances[11] == np.inf
+    far = ((x[12].astype(np.float64) - c.astype(np.float64)) ** 2).sum(axis=1)
+    assert res.labels[12] == far.argmin()
+    keep = np.r_[0:10, 13:100]
+    np.testing.assert_array_equal(res.labels[keep], want_labels[keep])
+    assert_close(res.distances[keep], want_dist[keep], dtype)
 
 
 # ---- NaN, inf, no points -----------------------------------------------------------------

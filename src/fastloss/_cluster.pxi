@@ -43,18 +43,17 @@ def wcss(const floating[:, ::1] x, const floating[:, ::1] centroids,
     cdef floating *dist_ptr = &distances[0] if distances is not None and n > 0 else NULL
     cdef floating *gc_ptr = &grad_centroids[0, 0] if grad_centroids is not None else NULL
     cdef floating *gx_ptr = &grad_x[0, 0] if grad_x is not None and n > 0 else NULL
-    cdef double *scratch_ptr = &scratch[0] if scratch is not None else NULL
     cdef double value = 0.0
     cdef int status
     with nogil:
         if floating is float:
             status = fl_wcss_fwdbwd_f32(x_ptr, n, d, &centroids[0, 0], k, w_ptr, reduction,
                                         &value, labels_ptr, dist_ptr, gc_ptr, gx_ptr,
-                                        scratch_ptr, n_threads)
+                                        &scratch[0], n_threads)
         else:
             status = fl_wcss_fwdbwd_f64(x_ptr, n, d, &centroids[0, 0], k, w_ptr, reduction,
                                         &value, labels_ptr, dist_ptr, gc_ptr, gx_ptr,
-                                        scratch_ptr, n_threads)
+                                        &scratch[0], n_threads)
     if status != FL_OK:
         raise _status_error(status, fl_error(0, 0), k, 0)
     return value

@@ -145,7 +145,10 @@ def wcss(X, centroids, sample_weight=None, *, n_threads=None):
     the lowest index. Distances are sums of squared differences accumulated in float64
     for both dtypes (not ``||x||^2 - 2 x.mu + ||mu||^2``, which loses all accuracy for
     points near a centroid far from the origin), so labels are the exact argmin up to
-    float64 rounding and float32 distances are correctly rounded up to it.
+    float64 rounding and float32 distances are correctly rounded up to it. (A fast
+    screening pass in X's dtype settles the label where its rounding error bound
+    proves it; only near-ties fall back to all K float64 distances. The results are
+    the same either way.)
 
     A point with a NaN coordinate gets label -1 and distance NaN and makes the value
     NaN. A point with an infinite coordinate is at distance inf from every centroid:
@@ -165,8 +168,8 @@ def wcss(X, centroids, sample_weight=None, *, n_threads=None):
     n = x.shape[0]
     labels = np.empty(n, dtype=np.int64)
     distances = np.empty(n, dtype=x.dtype)
-    value = _kernels.wcss(x, c, w, _kernels.REDUCTION_SUM, labels, distances, None, None, None,
-                          nt)
+    value = _kernels.wcss(x, c, w, _kernels.REDUCTION_SUM, labels, distances, None, None,
+                          _scratch(x, c), nt)
     return WCSSResult(x.dtype.type(value), labels, distances)
 
 
@@ -236,16 +239,15 @@ class WCSS:
             raise ValueError(f"wrt must be one of {_WRT}, got {wrt!r}")
         out_c, out_x = _split_out(out)
         inputs = [x, c, w]
-        grad_c = grad_x = scratch = None
+        grad_c = grad_x = None
         if wrt in ("both", "centroids"):
             grad_c = (np.empty_like(c) if out_c is None
                       else check_out(out_c, c.shape, c.dtype, inputs, "out[0] (centroids)"))
-            scratch = _scratch(x, c)
         if wrt in ("both", "X"):
             grad_x = (np.empty_like(x) if out_x is None
                       else check_out(out_x, x.shape, x.dtype, inputs + [grad_c], "out[1] (X)"))
         value = _kernels.wcss(x, c, w, _REDUCTION_CODE[self.reduction], None, None, grad_c,
-                              grad_x, scratch, nt)
+                              grad_x, _scratch(x, c), nt)
         return x.dtype.type(value), WCSSGrad(grad_c, grad_x)
 
     def __call__(self, X, centroids, sample_weight=None):
@@ -253,7 +255,7 @@ class WCSS:
         nt = resolve_threads(self.n_threads)
         x, c, w = _check_problem(X, centroids, sample_weight)
         value = _kernels.wcss(x, c, w, _REDUCTION_CODE[self.reduction], None, None, None,
-                              None, None, nt)
+                              None, _scratch(x, c), nt)
         return x.dtype.type(value)
 
     def value_and_grad(self, X, centroids, sample_weight=None, wrt="both", out=None):
@@ -317,7 +319,8 @@ def kmeans_step(X, centroids, sample_weight=None, *, out=None, n_threads=None):
     coordinate goes to cluster 0 (all distances are inf) and makes that centroid
     infinite or NaN. Sums accumulate in float64 in fixed blocks of points, so results
     are bitwise identical for every thread count. The kernel's per-block partial sums
-    (up to 256 x K x (D + 2) doubles, at most 32 MiB) are allocated here, per call.
+    (up to 256 x K x (D + 2) doubles, at most 32 MiB) and its screening buffers are
+    allocated here, per call.
 
     Examples
     --------
