@@ -29,7 +29,7 @@ def sgd_update(p, g, state, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
     d = _effective_grad(p, g, maximize, weight_decay)
     if momentum != 0:
         if "momentum_buffer" not in state:
-            state["momentum_buffer"] = d.copy()
+            state["momentum_buffer"] = np.array(d, dtype=p.dtype)  # 0-d stays an array
         else:
             buf = state["momentum_buffer"]
             buf[...] = buf * momentum + (1.0 - dampening) * d
