@@ -35,7 +35,7 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.01), "rmsprop"),
     ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1),
      "rmsprop"),
-    ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, maximize=True), "rmsprop"),
+    ("RMSprop", dict(lr=0.01, alpha=0.45, centered=True, maximize=True), "rmsprop"),
     ("Adam", dict(lr=0.01), "adam"),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True), "adam"),
     ("Adam", dict(lr=0.01, betas=(0.3, 0.9), maximize=True), "adam"),
