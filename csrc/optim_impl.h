@@ -64,9 +64,11 @@ FL_INLINE void NAME(adagrad_run)(REAL *const *col, ptrdiff_t n, const fl_adagrad
     }
 }
 
-FL_INLINE void NAME(rmsprop_run)(REAL *const *col, ptrdiff_t n, const fl_rmsprop_options *o)
+/* The loop of rmsprop_run, called with constant flags so that each use compiles to
+ * its own branch-free vector loop. */
+FL_INLINE void NAME(rmsprop_loop)(REAL *const *col, ptrdiff_t n, const fl_rmsprop_options *o,
+                                  const int has_momentum, const int centered)
 {
-    const int has_momentum = o->momentum > 0.0, centered = o->centered;
     REAL *restrict p = col[0], *restrict sq = col[2];
     REAL *restrict buf = has_momentum ? col[3] : NULL;
     REAL *restrict avg = centered ? col[3 + has_momentum] : NULL;
@@ -96,17 +98,32 @@ FL_INLINE void NAME(rmsprop_run)(REAL *const *col, ptrdiff_t n, const fl_rmsprop
     }
 }
 
-FL_INLINE void NAME(adam_run)(REAL *const *col, ptrdiff_t n, const fl_adam_options *o)
+FL_INLINE void NAME(rmsprop_run)(REAL *const *col, ptrdiff_t n, const fl_rmsprop_options *o)
+{
+    const int has_momentum = o->momentum > 0.0;
+    if (has_momentum && o->centered)
+        NAME(rmsprop_loop)(col, n, o, 1, 1);
+    else if (has_momentum)
+        NAME(rmsprop_loop)(col, n, o, 1, 0);
+    else if (o->centered)
+        NAME(rmsprop_loop)(col, n, o, 0, 1);
+    else
+        NAME(rmsprop_loop)(col, n, o, 0, 0);
+}
+
+/* The loop of adam_run, with a constant amsgrad (see rmsprop_loop). */
+FL_INLINE void NAME(adam_loop)(REAL *const *col, ptrdiff_t n, const fl_adam_options *o,
+                               const int amsgrad)
 {
     REAL *restrict p = col[0], *restrict m = col[2], *restrict v = col[3];
-    REAL *restrict v_max = o->amsgrad ? col[4] : NULL;
+    REAL *restrict v_max = amsgrad ? col[4] : NULL;
     const REAL *g = col[1];
     const REAL w1 = (REAL)(1.0 - o->beta1), beta2 = (REAL)o->beta2;
     const REAL w2 = (REAL)(1.0 - o->beta2), eps = (REAL)o->eps;
     const REAL step_size = (REAL)o->step_size, bc2_sqrt = (REAL)o->bias_correction2_sqrt;
     const REAL l2 = o->decoupled ? 0 : (REAL)o->weight_decay;
     const REAL shrink = (REAL)(1.0 - o->lr * o->weight_decay);
-    const int decay_p = o->decoupled && o->weight_decay != 0.0, amsgrad = o->amsgrad;
+    const int decay_p = o->decoupled && o->weight_decay != 0.0;
     const int maximize = o->maximize, small_weight = 1.0 - o->beta1 < 0.5;
     FL_SIMD
     for (ptrdiff_t j = 0; j < n; j++) {
@@ -125,6 +142,14 @@ FL_INLINE void NAME(adam_run)(REAL *const *col, ptrdiff_t n, const fl_adam_optio
         }
         p[j] = pj + -step_size * mj / (SQRT(vh) / bc2_sqrt + eps);
     }
+}
+
+FL_INLINE void NAME(adam_run)(REAL *const *col, ptrdiff_t n, const fl_adam_options *o)
+{
+    if (o->amsgrad)
+        NAME(adam_loop)(col, n, o, 1);
+    else
+        NAME(adam_loop)(col, n, o, 0);
 }
 
 /* Reductions over one run of gradients, in double. */
