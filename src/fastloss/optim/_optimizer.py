@@ -295,8 +295,12 @@ class Optimizer:
                     seg.is_double, addresses, n,
                     self._grad_error(glist, None if flat else base))
                 if changed:
-                    self._overlaps.check(addresses[n:2 * n], seg.nbytes,
-                                         seg.flat if flat else seg.local)
+                    try:
+                        self._overlaps.check(addresses[n:2 * n], seg.nbytes,
+                                             seg.flat if flat else seg.local)
+                    except ValueError:
+                        addresses[n:2 * n] = 0  # the same list again must be re-checked
+                        raise
                 plans.append((k, seg, addresses, options, names))
         if self.nonfinite == "skip" and not all(
                 _kernels.grads_finite(seg.is_double, seg.offsets,
