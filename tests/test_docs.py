@@ -8,7 +8,8 @@ import pytest
 
 MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastloss.binary",
            "fastloss.margin", "fastloss.divergence", "fastloss.clustering",
-           "fastloss.regularizers", "fastloss.composite", "fastloss.optim.lr_scheduler",
+           "fastloss.regularizers", "fastloss.composite", "fastloss.optim", "fastloss.optim._rules",
+           "fastloss.optim._clip", "fastloss.optim.lr_scheduler",
            "fastloss.train", "fastloss._config", "fastloss._build"]
 
 

@@ -281,13 +281,47 @@ def test_logistic_regression_separates(batch_size):
 
 
 def test_real_optimizer_drops_in():
-    if not hasattr(fastloss.optim, "SGD"):
-        pytest.skip("fastloss.optim.SGD is not on this branch yet")
     X, y = regression_data(noise=0.0)
     model = LinearRegression(3)
     optimizer = fastloss.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
     fit(model, fastloss.MSELoss(), optimizer, X, y, batch_size=20, epochs=50, seed=1)
     np.testing.assert_allclose(np.r_[model.w, model.b], [1.0, -2.0, 0.5, 3.0], rtol=1e-10)
+
+
+def test_real_step_schedule_changes_the_next_step():
+    # fastloss.optim.SGD reads group["lr"] at every step: the history's learning rates
+    # are StepLR's, and the parameters are those of a hand-written loop with them
+    X, y = regression_data(n=40)
+    model = LinearRegression(3)
+    optimizer = fastloss.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = fastloss.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    history = fit(model, fastloss.MSELoss(), optimizer, X, y, epochs=6, scheduler=scheduler,
+                  progress=False)
+    np.testing.assert_array_equal(history.lr, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    hand = LinearRegression(3)
+    for lr in history.lr:
+        _, grads = hand.value_and_grad(fastloss.MSELoss(), X, y)
+        for p, g in zip(hand.parameters(), grads):
+            p -= lr * g
+    for got, want in zip(model.parameters(), hand.parameters()):
+        # the kernel fuses lr * g into one multiply-add: an ulp apart from NumPy
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_real_plateau_schedule_gets_the_epoch_loss():
+    X, y = regression_data(n=40)
+    model = LinearRegression(3)
+    optimizer = fastloss.optim.Adam(model.parameters(), lr=0.5)
+    scheduler = fastloss.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
+                                                              patience=0)
+    history = fit(model, fastloss.MSELoss(), optimizer, X, y, epochs=30, scheduler=scheduler,
+                  progress=False)
+    # the rate halves exactly after the epochs whose mean loss did not improve
+    means = np.asarray(history.epoch_loss)
+    best = np.minimum.accumulate(means)
+    worse = np.r_[False, means[1:] >= best[:-1] * (1 - 1e-4)]
+    lrs = np.asarray(history.lr)
+    np.testing.assert_allclose(lrs[1:], 0.5 * 0.5 ** np.cumsum(worse)[:-1], rtol=1e-15)
 
 
 # ---- the history --------------------------------------------------------------------------
