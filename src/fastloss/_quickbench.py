@@ -29,7 +29,8 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from . import (BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, MSELoss,
-               MultiMarginLoss, _baselines, _config, build_info, log_softmax, wcss)
+               MultiMarginLoss, _baselines, _config, build_info, log_softmax, optim, wcss)
+from .reference import _optim as _reference_optim
 
 class Timing(NamedTuple):
     """How long to measure one implementation of one case (seconds)."""
@@ -121,6 +122,46 @@ def _add_ruler(d):
     return partial(np.add, d.x, d.y, out=d.ruler)
 
 
+def _arrays(shape):
+    """N parameter arrays of C float32 entries each, and their fixed gradients."""
+    n, c = shape
+    rng = np.random.default_rng(0)
+    return SimpleNamespace(params=[rng.standard_normal(c, dtype=np.float32) for _ in range(n)],
+                           grads=[rng.standard_normal(c, dtype=np.float32) for _ in range(n)])
+
+
+def _adam_fastloss(d, nt):
+    return partial(optim.Adam(d.params, lr=1e-3, n_threads=nt).step, d.grads)
+
+
+def _adam_numpy(d):
+    """Adam as a NumPy user writes it: a loop over the arrays, vectorized per array."""
+    states = [{} for _ in d.params]
+    return lambda: [_reference_optim.adam_update(p, g, s, lr=1e-3)
+                    for p, g, s in zip(d.params, d.grads, states)]
+
+
+def _adam_torch(torch, d):
+    tensors = [torch.from_numpy(p) for p in d.params]
+    for t, g in zip(tensors, d.grads):
+        t.grad = torch.from_numpy(g)
+    return torch.optim.Adam(tensors, lr=1e-3, fused=True).step
+
+
+def _adam_ruler(d):
+    """The bytes of an Adam step at best (read p, g, m, v; write p, m, v) as in-place
+    adds over three state-sized arrays (reads g three times: 36 bytes, not 28)."""
+    m = [np.zeros_like(p) for p in d.params]
+    v = [np.zeros_like(p) for p in d.params]
+
+    def move():
+        for p, g, a, b in zip(d.params, d.grads, m, v):
+            np.add(p, g, out=p)
+            np.add(a, g, out=a)
+            np.add(b, g, out=b)
+    return move
+
+
 class Op(NamedTuple):
     inputs: Callable               # size -> data (x, y, buffers)
     fastloss: Callable             # (data, n_threads) -> callable
@@ -151,17 +192,20 @@ OPS = {
     "kl_div": Op(_distributions, _fused(KLDivLoss),
                  lambda d: partial(_baselines.numpy_kl_div, d.x, d.y),
                  _torch_value_and_grad("kl_div", reduction="batchmean"), _copy_ruler),
+    "adam_step": Op(_arrays, _adam_fastloss, _adam_numpy, _adam_torch, _adam_ruler),
     "wcss": Op(_points, lambda d, nt: partial(wcss, d.x, d.y, n_threads=nt),
                     lambda d: partial(_baselines.numpy_wcss, d.x, d.y), _torch_wcss, None),
 }
 
-# (op, size): N x C for rows, (N,) for entries, N points x D features x K centroids
+# (op, size): N x C for rows, (N,) for entries, N points x D features x K centroids,
+# N arrays x C parameters for an optimizer step
 QUICK_CASES = (
     ("cross_entropy", (4096, 1000)), ("cross_entropy", (1024, 32000)),
     ("log_softmax", (4096, 1000)),
     ("mse", (10_000_000,)), ("huber", (10_000_000,)), ("bce_with_logits", (10_000_000,)),
     ("multi_margin", (4096, 1000)), ("kl_div", (4096, 1000)),
     ("wcss", (100_000, 64, 16)),
+    ("adam_step", (100, 100_000)), ("adam_step", (10_000, 1_000)),
 )
 FULL_CASES = (
     ("cross_entropy", (4096, 10)), ("cross_entropy", (4096, 1000)),
@@ -172,6 +216,8 @@ FULL_CASES = (
     ("multi_margin", (4096, 10)), ("multi_margin", (4096, 1000)),
     ("kl_div", (4096, 10)), ("kl_div", (4096, 1000)),
     ("wcss", (100_000, 64, 16)),
+    ("adam_step", (1, 10_000_000)), ("adam_step", (100, 100_000)),
+    ("adam_step", (10_000, 1_000)),
 )
 
 
@@ -243,9 +289,11 @@ def _measure(cases, threads, timing, torch):
 FOOTNOTE = """
 ms: median per call, float32. Losses: value and gradient (mean reduction; PyTorch:
 forward + backward), fastloss into a preallocated out=. wcss (N x D x K): value and
-labels. NumPy and the ruler run on one thread. ruler: np.copyto of N*C floats (row
-ops) or np.add of two arrays into a third (elementwise losses): the bytes the fused
-pass moves, so fastloss/ruler near 1 is memory speed."""
+labels. adam_step (N arrays x C): one step; PyTorch: Adam(fused=True); NumPy: a loop
+over the arrays. NumPy and the ruler run on one thread. ruler: np.copyto of N*C floats
+(row ops), np.add of two arrays into a third (elementwise losses), three in-place adds
+per array (Adam): the bytes the fused pass moves, so fastloss/ruler near 1 is memory
+speed."""
 
 COLUMNS = ("op", "size", "threads", "fastloss ms", "NumPy ms", "PyTorch ms", "ruler ms",
            "NumPy/fastloss", "PyTorch/fastloss", "fastloss/ruler")
