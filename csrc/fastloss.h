@@ -130,6 +130,7 @@ FL_DECLARE_SOFTMAX(double, f64)
 #include "cluster.h"       /* within-cluster sum of squares, Lloyd step */
 #include "regularize.h"    /* L1 / L2 / elastic net over many arrays */
 #include "optim.h"         /* optimizer steps over many arrays */
+#include "nn.h"            /* fused bias + activation of network layers */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,1 @@
+# Bindings of csrc/nn.h (included by _kernels.pyx).

@@ -1,0 +1,3 @@
+"""Gradient checking (placeholder)."""
+
+__all__ = []
