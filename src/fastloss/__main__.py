@@ -1,4 +1,5 @@
-"""Command line: ``python -m fastloss info`` and ``python -m fastloss bench --quick``."""
+"""Command line: ``fastloss demo`` (the main job), ``fastloss bench --quick`` and
+``fastloss info``; ``python -m fastloss ...`` does the same."""
 import argparse
 import sys
 
@@ -17,6 +18,11 @@ def _bench(args):
     return run(quick=args.quick, threads=args.threads)
 
 
+def _demo(args):
+    from .demo import main as demo_main
+    return demo_main(args.demo_args)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="fastloss", description="fastloss: fast, exact losses for NumPy.")
@@ -30,6 +36,11 @@ def main(argv=None):
     p_bench.add_argument("--threads", type=int, nargs="+", default=None, metavar="N",
                          help="thread counts to measure (default: 1 and all cores)")
     p_bench.set_defaults(func=_bench)
+    p_demo = sub.add_parser(
+        "demo", help="nine optimizers train an MLP on spirals: a table and pictures",
+        add_help=False)
+    p_demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    p_demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     return args.func(args)
 
