@@ -26,6 +26,15 @@ def _is_number(text):
     return True
 
 
+def _looks_like_header(first_lines):
+    """A header has text where the data below it has numbers (a text column, such as
+    class names, says nothing); a lone line is a header when it holds no number."""
+    if len(first_lines) == 1:
+        return not any(_is_number(f) for f in first_lines[0])
+    top, below = first_lines
+    return any(not _is_number(a) and _is_number(b) for a, b in zip(top, below))
+
+
 def _target_index(target_column, names, n_columns):
     if isinstance(target_column, str):
         if names is None:
@@ -80,7 +89,7 @@ def _parse_csv(stream, source, target_column, delimiter, header, target_kind, dt
     if not lines:
         raise ValueError(f"{source} holds no data")
     if header is None:
-        header = not all(_is_number(f) for f in lines[0][1])
+        header = _looks_like_header([fields for _, fields in lines[:2]])
     names = lines.pop(0)[1] if header else None
     if not lines:
         raise ValueError(f"{source} has a header line but no data")
@@ -127,8 +136,9 @@ def load_csv(path, target_column=-1, *, delimiter=",", header=None, target_kind=
         header line, or None for a file without a target (``y`` is then None).
     delimiter : str, default ","
     header : bool or None, default None
-        Whether the first line holds column names. None guesses: a header when one of
-        its fields is not a number.
+        Whether the first line holds column names. None guesses: a header when it has
+        text in a column where the second line has a number (or, for a file of one
+        line, when no field is a number).
     target_kind : {"auto", "classes", "values"}, default "auto"
         "classes" encodes the target as int64 labels 0..k-1, in the sorted order of its
         distinct values (numerically for numbers), and keeps those values as
