@@ -159,6 +159,19 @@ def test_infinite_value_next_to_theta_fails():
     assert np.isinf(result.numerical_at) and np.isnan(result.max_rel_error)
 
 
+def test_infinite_value_at_theta_fails():
+    def f(x):  # 1/|x0|: infinite at theta, finite at the perturbed points
+        with np.errstate(divide="ignore"):
+            return float(1 / abs(x[0])), np.zeros_like(x)
+    result = gradcheck(f, np.array([0.0, 1.0]))
+    assert not result.passed and np.isnan(result.max_rel_error)
+
+
+def test_step_that_rounds_away_is_refused():
+    with pytest.raises(ValueError, match=r"eps=1e-12 is too small: theta.flat\[0\] = 1.0"):
+        gradcheck(good, np.ones(3, dtype=np.float32), eps=1e-12)
+
+
 # --- float32 ---------------------------------------------------------------------------
 
 def test_float32_function_sees_float32_and_passes():

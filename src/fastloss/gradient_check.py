@@ -210,7 +210,7 @@ def gradcheck(f, theta, eps=None, *, grad=None, rtol=None, atol=None, n_coords=N
     pristine = point.copy()
 
     def evaluate(x):
-        """(f's output split as value, gradient or None, value's epsilon)."""
+        """(value as a float, machine epsilon of its dtype, gradient or None)."""
         out = f(x)
         gradient = None
         if grad is None:
@@ -248,9 +248,14 @@ def gradcheck(f, theta, eps=None, *, grad=None, rtol=None, atol=None, n_coords=N
         f_minus, eps_minus, _ = evaluate(point)
         flat[i] = t
         step = float(plus) - float(minus)
+        if step == 0.0:
+            raise ValueError(f"eps={eps!r} is too small: theta.flat[{i}] = {float(t)!r} "
+                             f"plus and minus the step round to the same {dtype.name}")
         numerical[i] = (f_plus - f_minus) / step
         biggest = max(abs(value), abs(f_plus), abs(f_minus))
-        noise[i] = VALUE_ROUNDING_UNITS * max(value_eps, eps_plus, eps_minus) * biggest / step
+        # an infinite value leaves the error NaN (a failure), never an infinite floor
+        noise[i] = (VALUE_ROUNDING_UNITS * max(value_eps, eps_plus, eps_minus) * biggest / step
+                    if np.isfinite(biggest) else np.nan)
     if not np.array_equal(point, pristine, equal_nan=True):
         raise changed_point_error()
 

@@ -131,6 +131,7 @@ def load_csv(path, target_column=-1, *, delimiter=",", header=None, target_kind=
     Parameters
     ----------
     path : str or os.PathLike
+        A UTF-8 text file.
     target_column : int, str or None, default -1
         Index of the target column (negative counts from the end), its name in the
         header line, or None for a file without a target (``y`` is then None).
@@ -178,7 +179,7 @@ def load_csv(path, target_column=-1, *, delimiter=",", header=None, target_kind=
     if header not in (None, True, False):
         raise TypeError(f"header must be True, False or None, got {header!r}")
     dtype = check_dtype(dtype)
-    with open(path, newline="") as stream:
+    with open(path, newline="", encoding="utf-8") as stream:
         return _parse_csv(stream, os.fsdecode(path), target_column, delimiter, header,
                           target_kind, dtype, comments)
 
@@ -305,7 +306,7 @@ def load_iris(dtype=np.float64):
     """
     dtype = check_dtype(dtype)
     data = resources.files(__package__).joinpath("iris.csv")
-    with data.open("r", newline="") as stream:
+    with data.open("r", newline="", encoding="utf-8") as stream:
         dataset = _parse_csv(stream, "iris.csv", "species", ",", True, "classes", dtype, "#")
     dataset.description = IRIS_DESCRIPTION
     return dataset
