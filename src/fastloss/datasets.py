@@ -1,3 +1,0 @@
-"""Datasets (placeholder)."""
-
-__all__ = []
