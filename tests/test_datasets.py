@@ -1,6 +1,5 @@
 """fastloss.datasets: the generators' geometry and seeding, the stored Iris data against
 scikit-learn, the CSV and .npz loaders, load_dataset, train_test_split, and bad input."""
-import doctest
 import importlib
 
 import numpy as np
@@ -459,14 +458,6 @@ def test_split_bad_input(args, kwargs, error, match):
 def test_generator_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
-
-
-@pytest.mark.parametrize("module", ["fastloss.datasets", "fastloss.datasets._generators",
-                                    "fastloss.datasets._files", "fastloss.datasets._split"])
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module),
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_public_names():

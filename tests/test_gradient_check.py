@@ -1,6 +1,5 @@
 """fastloss.gradcheck: closed forms, wrong gradients caught at the right index, float32,
 the input left alone, coordinate subsets, bad input, and every loss family checked."""
-import doctest
 
 import numpy as np
 import pytest
@@ -387,9 +386,3 @@ def test_result_type_and_report():
     assert isinstance(result, GradcheckResult) and bool(result)
     assert str(result).startswith("gradcheck passed: max relative error")
     assert "2 of 2 coordinates checked" in str(result)
-
-
-def test_docstring_examples():
-    import fastloss.gradient_check as module
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
