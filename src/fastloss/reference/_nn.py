@@ -35,7 +35,8 @@ def activation_forward(v, activation, negative_slope=0.01):
     if activation == "gelu":
         return v * _normal_cdf(v)
     if activation == "gelu_tanh":
-        return 0.5 * v * (1.0 + np.tanh(_GELU_SCALE * (v + 0.044715 * v ** 3)))
+        # 0.5 v (1 + tanh u) = v sigmoid(2u): no cancellation for v < 0
+        return v * _sigmoid(2 * _GELU_SCALE * (v + 0.044715 * v ** 3))
     raise ValueError(f"unknown activation {activation!r}")
 
 
@@ -56,10 +57,9 @@ def activation_derivative(v, activation, negative_slope=0.01):
     if activation == "gelu":
         return _normal_cdf(v) + v * np.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi)
     if activation == "gelu_tanh":
-        u = _GELU_SCALE * (v + 0.044715 * v ** 3)
-        t = np.tanh(u)
-        du = _GELU_SCALE * (1.0 + 3 * 0.044715 * v * v)
-        return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du
+        s = _sigmoid(2 * _GELU_SCALE * (v + 0.044715 * v ** 3))
+        d2u = 2 * _GELU_SCALE * (1.0 + 3 * 0.044715 * v * v)
+        return s + v * s * (1.0 - s) * d2u
     raise ValueError(f"unknown activation {activation!r}")
 
 
