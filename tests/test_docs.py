@@ -10,7 +10,7 @@ MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastlo
            "fastloss.margin", "fastloss.divergence", "fastloss.clustering",
            "fastloss.regularizers", "fastloss.composite", "fastloss.optim", "fastloss.optim._rules",
            "fastloss.optim._clip", "fastloss.optim.lr_scheduler",
-           "fastloss.train", "fastloss.gradient_check", "fastloss.datasets",
+           "fastloss.train", "fastloss.nn", "fastloss.gradient_check", "fastloss.datasets",
            "fastloss.datasets._generators", "fastloss.datasets._files",
            "fastloss.datasets._split", "fastloss._config", "fastloss._build"]
 

@@ -1,9 +1,7 @@
 """fastloss.nn: the bias + activation kernels, every layer's backward (finite differences,
 the NumPy twin, PyTorch), the flat buffer, determinism across threads, bad input, and
 training through fastloss.train.fit."""
-import doctest
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -540,10 +538,3 @@ def test_fit_with_adam_separates_a_toy_problem():
     assert accuracy == 1.0
     assert history.epoch_loss[-1] < 0.05 < history.epoch_loss[0]
     assert history.val_loss[-1] < 0.05
-
-
-def test_doctests_of_the_module():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        result = doctest.testmod(nn, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
