@@ -24,6 +24,14 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 _NUMPY_IMPORTED_FIRST = "numpy" in sys.modules  # then the line above came too late
 
+# PyTorch and fastloss share libgomp, which reads its settings when it first loads.
+# Importing PyTorch first lets it load with the defaults, so that PyTorch is measured as
+# it runs anywhere (fastloss's shorter spin-wait default then does not apply to either).
+try:
+    import torch  # noqa: F401
+except ImportError:
+    pass
+
 import datetime  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402

@@ -73,3 +73,18 @@ def test_cli_usage_errors(args):
     res = _run(args)
     assert res.returncode == 2
     assert "usage: fastloss" in res.stderr
+
+
+def test_import_leaves_the_environment_as_it_was():
+    # fastloss shortens libgomp's spin-wait for its own load only, and never overrides
+    # a user's choice
+    code = ("import os, fastloss; print(os.environ.get('GOMP_SPINCOUNT'), "
+            "os.environ.get('OMP_WAIT_POLICY'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["None", "None"]
+    env["GOMP_SPINCOUNT"] = "12345"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["12345", "None"]

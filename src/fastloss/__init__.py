@@ -3,8 +3,24 @@
 The kernels are C with OpenMP behind Cython; `fastloss.reference` holds a plain NumPy
 twin of each one.
 """
-from . import binary, clustering, composite, divergence, gradient_check, margin, regression
-from . import datasets, nn, optim, regularizers, train
+import os as _os
+
+# libgomp reads its settings once, when it loads (with fastloss._kernels, just below).
+# By default its worker threads spin for a while after each parallel region; when kernel
+# calls alternate with OpenBLAS calls (a network's forward and backward pass), the
+# spinning threads take the cores that BLAS's threads need, and a training step runs up
+# to 10x slower. A short spin keeps back-to-back kernel calls as fast (measured) and
+# frees the cores within microseconds. Only a default: a user's GOMP_SPINCOUNT or
+# OMP_WAIT_POLICY wins, and a libgomp loaded before fastloss keeps its own settings.
+_SPIN_DEFAULT = not {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & set(_os.environ)
+if _SPIN_DEFAULT:
+    _os.environ["GOMP_SPINCOUNT"] = "1000"
+from . import _kernels  # noqa: E402
+if _SPIN_DEFAULT:
+    del _os.environ["GOMP_SPINCOUNT"]  # not imposed on anything loaded later
+
+from . import binary, clustering, composite, divergence, gradient_check, margin  # noqa: E402
+from . import datasets, nn, optim, regression, regularizers, train  # noqa: E402
 from ._build import __version__, build_info
 from ._config import get_num_threads, set_num_threads
 from .binary import *  # noqa: F401,F403

@@ -41,7 +41,7 @@ def _constant(opt, epochs):
 # adaptive methods keep theirs.
 RUNS = (
     Run("batch_gd", "batch GD", lambda p, e: _annealed(optim.SGD(p, lr=0.5), e), None, 600),
-    Run("sgd", "SGD (batch 1)", lambda p, e: _annealed(optim.SGD(p, lr=0.02), e), 1, 8),
+    Run("sgd", "SGD (batch 1)", lambda p, e: _annealed(optim.SGD(p, lr=0.05), e), 1, 15),
     Run("minibatch_sgd", "mini-batch SGD", lambda p, e: _annealed(optim.SGD(p, lr=0.2), e),
         32, 120),
     Run("momentum", "momentum",
@@ -76,7 +76,7 @@ def train_all(n_samples=1500, seed=0, scale=1.0, progress=True, out=sys.stdout):
     """Train one model per optimizer from the same initial weights; a Result each.
 
     `scale` multiplies every run's epoch count (the tests run the demo shortened)."""
-    X, y = datasets.make_spirals(n_samples, arms=3, noise=0.2, seed=seed)
+    X, y = datasets.make_spirals(n_samples, arms=3, noise=0.05, turns=1.5, seed=seed)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
                                                                  seed=seed)
     loss = CrossEntropyLoss()
@@ -123,12 +123,13 @@ def write_pictures(results, data, out_dir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
 
     os.makedirs(out_dir, exist_ok=True)
     X_train, y_train, X_test, y_test = data
     paths = []
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for r in results:
         epochs = np.arange(1, len(r.epoch_loss) + 1) / len(r.epoch_loss)
         ax.plot(epochs, r.epoch_loss, label=f"{r.run.label} ({len(r.epoch_loss)} epochs)")
@@ -136,7 +137,7 @@ def write_pictures(results, data, out_dir):
     ax.set_xlabel("fraction of training")
     ax.set_ylabel("mean training loss per epoch (cross-entropy)")
     ax.set_title("Spirals, MLP 2-64-64-3: one loss, nine descents")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     paths.append(os.path.join(out_dir, "loss_curves.png"))
     fig.savefig(paths[-1], dpi=120)
@@ -146,10 +147,14 @@ def write_pictures(results, data, out_dir):
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
 
+    # class k: a light region colour and a saturated point colour of the same hue
+    regions = ListedColormap(plt.get_cmap("Pastel1").colors[:3])
+    points = ListedColormap(plt.get_cmap("Set1").colors[:3])
+
     def draw(ax, r):
         zone = np.argmax(r.model.forward(grid), axis=1).reshape(gx.shape)
-        ax.contourf(gx, gy, zone, levels=[-0.5, 0.5, 1.5, 2.5], cmap="Pastel1", alpha=0.9)
-        ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap="Set1", s=6, vmin=0, vmax=8)
+        ax.contourf(gx, gy, zone, levels=[-0.5, 0.5, 1.5, 2.5], cmap=regions)
+        ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap=points, s=6, vmin=0, vmax=2)
         ax.set_title(f"{r.run.label}: test acc {r.test_acc:.2f}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
