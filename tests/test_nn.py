@@ -176,6 +176,31 @@ def test_fused_mlp_finite_differences(activation):
     fd_check(model, X)
 
 
+@pytest.mark.parametrize("activation", sorted(LAYERS))
+def test_gradcheck_every_layer_and_a_whole_network_with_a_loss(activation):
+    # fastloss.gradcheck on the input of each layer, then on every parameter of a
+    # network trained through a catalogue loss
+    rng = np.random.default_rng(8)
+    X = rng.uniform(0.1, 2.0, (6, 3)) * np.array([1, -1, 1])   # away from ReLU's kink
+    R = rng.standard_normal((6, 3))
+    for layer in (LAYERS[activation](), nn.Linear(3, 3, seed=4)):
+        def f_input(x, layer=layer):
+            out = layer.forward(x)
+            return float(np.sum(R * out)), layer.backward(R)
+        result = fastloss.gradcheck(f_input, X)
+        assert result.passed, f"{layer!r}: {result}"
+    model = nn.MLP([3, 6, 5, 4], activation=activation, seed=2)
+    y = rng.integers(0, 4, size=6)
+    loss = fastloss.CrossEntropyLoss(label_smoothing=0.1)
+
+    def f_params(theta):
+        model.set_flat(theta)
+        value, _ = model.value_and_grad(loss, X, y)
+        return value, model.flat_grads
+    result = fastloss.gradcheck(f_params, model.get_flat())
+    assert result.passed, f"MLP with {activation}: {result}"
+
+
 def test_dropout_finite_differences_with_its_mask():
     X = np.random.default_rng(5).standard_normal((6, 4))
     layer = nn.Dropout(0.3, seed=1)
