@@ -131,6 +131,7 @@ FL_DECLARE_SOFTMAX(double, f64)
 #include "regularize.h"    /* L1 / L2 / elastic net over many arrays */
 #include "optim.h"         /* optimizer steps over many arrays */
 #include "nn.h"            /* fused bias + activation of network layers */
+#include "landscape.h"     /* loss surfaces of networks over a grid */
 
 #ifdef __cplusplus
 }

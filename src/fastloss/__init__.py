@@ -20,7 +20,7 @@ if _SPIN_DEFAULT:
     del _os.environ["GOMP_SPINCOUNT"]  # not imposed on anything loaded later
 
 from . import binary, clustering, composite, divergence, gradient_check, margin  # noqa: E402
-from . import datasets, nn, optim, regression, regularizers, train  # noqa: E402
+from . import datasets, landscape, nn, optim, regression, regularizers, train  # noqa: E402
 from ._build import __version__, build_info
 from ._config import get_num_threads, set_num_threads
 from .binary import *  # noqa: F401,F403

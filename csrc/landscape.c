@@ -1,0 +1,2 @@
+/* landscape.c - placeholder until the kernels land. */
+#include "fl_common.h"

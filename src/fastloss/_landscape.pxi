@@ -1,0 +1,1 @@
+# Bindings of csrc/landscape.h (included by _kernels.pyx).

@@ -1,0 +1,4 @@
+"""Loss landscapes (placeholder until the implementation lands)."""
+from ._fast import NetworkObjective
+
+__all__ = ["NetworkObjective"]

@@ -1,0 +1,3 @@
+"""Pictures of loss landscapes (placeholder)."""
+
+__all__ = []
