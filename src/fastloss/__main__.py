@@ -1,5 +1,5 @@
-"""Command line: ``fastloss demo`` (the main job), ``fastloss bench --quick`` and
-``fastloss info``; ``python -m fastloss ...`` does the same."""
+"""Command line: ``fastloss demo`` (the main job), ``fastloss landscape``, ``fastloss
+bench --quick`` and ``fastloss info``; ``python -m fastloss ...`` does the same."""
 import argparse
 import sys
 
@@ -20,9 +20,12 @@ def _bench(args):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["demo"]:  # the demo parses its own options
+    if argv[:1] == ["demo"]:  # the demo and the landscape parse their own options
         from .demo import main as demo_main
         return demo_main(argv[1:])
+    if argv[:1] == ["landscape"]:
+        from ._landscape_cli import main as landscape_main
+        return landscape_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="fastloss", description="fastloss: fast, exact losses for NumPy.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +40,8 @@ def main(argv=None):
     p_bench.set_defaults(func=_bench)
     sub.add_parser("demo", help="nine optimizers train an MLP on spirals: a table and "
                                 "pictures (fastloss demo --help)")
+    sub.add_parser("landscape", help="train a network and map its loss landscape: "
+                                     ".npz files and pictures (fastloss landscape --help)")
     args = parser.parse_args(argv)
     return args.func(args)
 
