@@ -482,6 +482,8 @@ def test_files_of_another_kind_are_refused(tmp_path):
      ValueError, "alphas is empty"),
     (lambda: landscape.surface(len, np.zeros(3), np.zeros(3), np.zeros(3), [0.0], [np.inf]),
      ValueError, "betas must be finite"),
+    (lambda: landscape.surface(len, np.zeros(3), np.zeros(3), np.zeros(3), ["a"], [0.0]),
+     TypeError, "alphas must be a 1-D array of numbers"),
     (lambda: landscape.surface(len, [0.0, np.nan], np.zeros(2), np.zeros(2), [0.0], [0.0]),
      ValueError, "theta must be finite, got nan at index 1"),
     (lambda: landscape.surface(len, np.zeros(2), np.zeros(2), np.zeros(2), [0.0], [0.0],
@@ -514,7 +516,7 @@ def test_files_of_another_kind_are_refused(tmp_path):
     (lambda: landscape.hessian_trace(lambda t: t, [1.0], n_samples=0), ValueError,
      "n_samples must be a positive integer"),
     (lambda: landscape.hessian_trace(3, [1.0]), TypeError, "grad_fn must be a callable"),
-], ids=["wrong-size", "2d-direction", "empty-grid", "inf-axis", "nan-theta", "executor",
+], ids=["wrong-size", "2d-direction", "empty-grid", "inf-axis", "text-axis", "nan-theta", "executor",
         "on-error", "description", "string-theta", "normalization", "k", "array-model",
         "inf-param", "2-snapshots", "line", "nan-trajectory", "k>n", "which", "grad-shape",
         "grad-nan", "trace-theta", "n-samples", "grad-fn"])

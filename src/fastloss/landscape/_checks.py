@@ -36,7 +36,7 @@ def as_parameter_vector(name, x, size=None, dtype=None):
 
 def as_axis(name, x):
     """A grid axis: 1-D, non-empty, finite, as float64."""
-    arr = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
+    arr = np.asarray(x)
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a 1-D array of numbers, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=np.float64)
