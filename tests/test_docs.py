@@ -12,7 +12,9 @@ MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastlo
            "fastloss.optim._clip", "fastloss.optim.lr_scheduler",
            "fastloss.train", "fastloss.nn", "fastloss.gradient_check", "fastloss.datasets",
            "fastloss.datasets._generators", "fastloss.datasets._files",
-           "fastloss.datasets._split", "fastloss._config", "fastloss._build"]
+           "fastloss.datasets._split", "fastloss.landscape._grid",
+           "fastloss.landscape._directions", "fastloss.landscape._hessian", "fastloss._config",
+           "fastloss._build"]
 
 
 @pytest.mark.parametrize("name", MODULES)

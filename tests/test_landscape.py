@@ -530,12 +530,3 @@ def test_an_unpicklable_objective_is_refused_by_a_process_pool():
     with ProcessPoolExecutor(1) as pool:
         with pytest.raises(TypeError, match="cannot be pickled"):
             landscape.surface(f, np.zeros(1), [1.0], [1.0], [0.0], [0.0], executor=pool)
-
-
-@pytest.mark.parametrize("module", ["_grid", "_directions", "_hessian"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(f"fastloss.landscape.{module}"),
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

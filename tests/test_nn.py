@@ -341,6 +341,27 @@ def test_nested_sequential_names_and_views():
     fd_check(model, np.random.default_rng(0).standard_normal((4, 2)) + 3.0)
 
 
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_a_copied_model_keeps_its_views(copier):
+    # process pools and dask send models by pickle: the copy's parameters must still be
+    # views of its flat buffer, so that set_flat changes what it computes
+    import copy
+    import pickle
+    model = nn.MLP([3, 5, 2], activation="tanh", seed=1)
+    X = np.random.default_rng(3).standard_normal((4, 3))
+    clone = pickle.loads(pickle.dumps(model)) if copier == "pickle" else copy.deepcopy(model)
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+    for (name, p), (_, q) in zip(model.named_parameters(), clone.named_parameters()):
+        assert np.shares_memory(q, clone.flat_params), name
+        assert not np.shares_memory(q, model.flat_params), name
+    theta = clone.get_flat() * 0.5
+    clone.set_flat(theta)
+    model.set_flat(theta)
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+    assert not np.array_equal(clone.predict(X), nn.MLP([3, 5, 2], activation="tanh",
+                                                        seed=1).predict(X))
+
+
 def test_get_flat_copies_and_set_flat_loads():
     model = nn.MLP([2, 3, 1], seed=0)
     theta = model.get_flat()

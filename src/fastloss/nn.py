@@ -280,6 +280,16 @@ class Module:
             child._bind(flat_params[offset:offset + size], flat_grads[offset:offset + size])
             offset += size
 
+    def __setstate__(self, state):
+        # pickle and copy.deepcopy store every view as an array of its own: make the
+        # parameters and gradients views of the flat buffers again (from the root, whose
+        # children are complete by then), or set_flat would change nothing
+        self.__dict__.update(state)
+        if self._owner is None and getattr(self, "flat_params", None) is not None:
+            grads = self.flat_grads.copy()
+            self._bind(self.flat_params, self.flat_grads)
+            self.flat_grads[...] = grads
+
     def _home(self):
         """Gather the tree's parameters into a fresh pair of flat buffers."""
         total = sum(getattr(m, a).size for _, m, a, _ in self._slots())
