@@ -132,8 +132,8 @@ def _grid_axis(name, values):
         raise ValueError(f"{name} must be a non-empty 1-D array of grid coordinates, got "
                          f"shape {a.shape}")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite, got {a[~np.isfinite(a)][0]!r} at index "
-                         f"{int(np.argmax(~np.isfinite(a)))}")
+        at = int(np.argmax(~np.isfinite(a)))
+        raise ValueError(f"{name} must be finite, got {float(a[at])} at index {at}")
     return np.ascontiguousarray(a)
 
 
