@@ -13,7 +13,8 @@ MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastlo
            "fastloss.train", "fastloss.nn", "fastloss.gradient_check", "fastloss.datasets",
            "fastloss.datasets._generators", "fastloss.datasets._files",
            "fastloss.datasets._split", "fastloss.landscape._grid",
-           "fastloss.landscape._directions", "fastloss.landscape._hessian", "fastloss._config",
+           "fastloss.landscape._directions", "fastloss.landscape._hessian",
+           "fastloss.landscape._fast", "fastloss._config",
            "fastloss._build"]
 
 
