@@ -41,11 +41,31 @@ def test_pictures(short_run, tmp_path):
     pytest.importorskip("matplotlib")
     paths = demo.write_pictures(*short_run, str(tmp_path))
     names = sorted(os.path.basename(p) for p in paths)
-    assert names == sorted(["loss_curves.png", "boundaries.png"]
+    assert names == sorted(["loss_curves.png", "boundaries.png", "landscape.png"]
                            + [f"boundary_{run.name}.png" for run in demo.RUNS])
     for p in paths:
         with open(p, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trajectory_plane_holds_the_paths(short_run):
+    results, data = short_run
+    surface, paths, (d1, d2) = demo.trajectory_plane(results, data, seed=3, grid=7)
+    assert sorted(paths) == sorted(r.run.label for r in results
+                                   if r.run.name in demo.LANDSCAPE_RUNS)
+    assert surface.values.shape == (7, 7) and np.all(np.isfinite(surface.values))
+    for coords in paths.values():
+        np.testing.assert_allclose(coords[0], 0, atol=1e-12)   # every path starts at 0, 0
+        assert surface.alphas[0] <= coords[:, 0].min() and coords[:, 0].max() <= surface.alphas[-1]
+        assert surface.betas[0] <= coords[:, 1].min() and coords[:, 1].max() <= surface.betas[-1]
+    # J at a grid point is the network's loss there
+    i, j = 3, 2
+    start = results[0].snapshots[0]
+    model = nn.MLP([2, 64, 64, 3], activation="relu", seed=3)
+    theta = start + surface.alphas[i] * d1 + surface.betas[j] * d2
+    model.set_flat(theta)
+    want = reference.cross_entropy(model.predict(data[0]), data[1])
+    np.testing.assert_allclose(surface.values[i, j], want, rtol=1e-10)
 
 
 def test_command_line_quick(tmp_path, capsys):

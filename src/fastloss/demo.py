@@ -14,7 +14,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from . import CrossEntropyLoss, datasets, nn, optim
+from . import CrossEntropyLoss, datasets, landscape, nn, optim, plot
 from .optim import lr_scheduler
 from .train import fit
 
@@ -60,6 +60,7 @@ RUNS = (
 class Result(NamedTuple):
     run: Run
     epoch_loss: np.ndarray
+    snapshots: np.ndarray       # the parameters along the way (about 40 rows)
     train_loss: float
     train_acc: float
     test_acc: float
@@ -91,11 +92,13 @@ def train_all(n_samples=1500, seed=0, scale=1.0, progress=True, out=sys.stdout):
             print(f"  training {run.label:<15} {epochs:>4} epochs ...", end="", file=out,
                   flush=True)
         start = time.perf_counter()
+        steps = epochs * (1 if run.batch_size is None else -(-len(X_train) // run.batch_size))
         history = fit(model, loss, opt, X_train, y_train, batch_size=run.batch_size,
-                      epochs=epochs, scheduler=scheduler, seed=seed, progress=False)
+                      epochs=epochs, scheduler=scheduler, seed=seed, progress=False,
+                      snapshot_every=max(1, steps // 40))
         seconds = time.perf_counter() - start
         train_loss = float(loss(model.forward(X_train), y_train))
-        result = Result(run, np.asarray(history.epoch_loss), train_loss,
+        result = Result(run, np.asarray(history.epoch_loss), history.snapshots, train_loss,
                         _accuracy(model, X_train, y_train), _accuracy(model, X_test, y_test),
                         history.steps, seconds, model)
         results.append(result)
@@ -103,6 +106,33 @@ def train_all(n_samples=1500, seed=0, scale=1.0, progress=True, out=sys.stdout):
             print(f" loss {train_loss:.4f}, test accuracy {result.test_acc:.3f}, "
                   f"{seconds:.1f} s", file=out, flush=True)
     return results, (X_train, y_train, X_test, y_test)
+
+
+# the optimizers whose paths the landscape picture shows (all nine would be a tangle)
+LANDSCAPE_RUNS = ("batch_gd", "minibatch_sgd", "momentum", "adam")
+
+
+def trajectory_plane(results, data, seed=0, grid=41):
+    """The loss surface on the plane that holds most of the chosen optimizers' paths
+    (the top two principal directions of all their snapshots, centred on the shared
+    initial weights): (SurfaceResult, {label: (T, 2) coordinates of its path}, the
+    plane's two directions (2, n))."""
+    X_train, y_train = data[0], data[1]
+    chosen = [r for r in results if r.run.name in LANDSCAPE_RUNS]
+    theta0 = chosen[0].snapshots[0]
+    # pca_directions centres the plane on the last row: the shared start
+    pca = landscape.pca_directions(np.vstack([r.snapshots for r in chosen] + [theta0]))
+    paths = {r.run.label: (r.snapshots - theta0) @ pca.directions.T for r in chosen}
+    every = np.vstack(list(paths.values()))
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    pad = 0.15 * (hi - lo)
+    model = nn.MLP([2, 64, 64, 3], activation="relu", seed=seed)
+    f = landscape.NetworkObjective(model, CrossEntropyLoss(), X_train, y_train)
+    surface = landscape.surface(f, theta0, pca.directions[0], pca.directions[1],
+                                np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid),
+                                np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid),
+                                progress=False, description={"data": "demo spirals"})
+    return surface, paths, pca.directions
 
 
 def format_table(results):
@@ -118,8 +148,8 @@ def format_table(results):
 
 
 def write_pictures(results, data, out_dir):
-    """loss_curves.png, boundaries.png (all optimizers) and boundary_<name>.png each.
-    Returns the paths written."""
+    """loss_curves.png, boundaries.png (all optimizers), landscape.png (the loss on the
+    plane of four optimizers' paths) and boundary_<name>.png each. Returns the paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -167,6 +197,19 @@ def write_pictures(results, data, out_dir):
     paths.append(os.path.join(out_dir, "boundaries.png"))
     fig.savefig(paths[-1], dpi=100)
     plt.close(fig)
+    surface, paths_on_plane, _ = trajectory_plane(results, data)
+    fig = plot.contour(surface, trajectory=paths_on_plane)
+    ax = fig.axes[0]
+    ax.set_title("Training loss on the plane of four optimizers' paths\n(all start at "
+                 "0, 0: the shared initial weights)", fontsize=9)
+    ax.set_xlabel("first principal direction of the paths")
+    ax.set_ylabel("second principal direction")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.3, 1.0))
+    fig.set_size_inches(9, 5)
+    paths.append(os.path.join(out_dir, "landscape.png"))
+    fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
     for r in results:
         fig, ax = plt.subplots(figsize=(4, 4))
         draw(ax, r)
@@ -201,7 +244,7 @@ def main(argv=None):
         return 0
     paths = write_pictures(results, data, args.out)
     print(f"\npictures in {os.path.abspath(args.out)}: "
-          + ", ".join(os.path.basename(p) for p in paths[:2]) + f" and {len(paths) - 2} more")
+          + ", ".join(os.path.basename(p) for p in paths[:3]) + f" and {len(paths) - 3} more")
     return 0
 
 
