@@ -350,6 +350,32 @@ def test_dask_local_cluster_gives_the_serial_grid_bitwise(processes):
     assert list(res.errors) == [(1, 3)] and "no value here" in res.errors[(1, 3)]
 
 
+def test_a_network_gives_the_same_grid_on_every_path():
+    # the fast path (one C call), the serial path (point by point through the model), a
+    # process pool and a dask cluster of worker processes, for a fastloss.nn network
+    model = fastloss.nn.MLP([2, 8, 3], activation="tanh", seed=2)
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((40, 2)), rng.integers(0, 3, size=40)
+    f = landscape.NetworkObjective(model, fastloss.CrossEntropyLoss(), X, y)
+    theta = model.get_flat()
+    d1, d2 = landscape.random_directions(model, k=2, seed=1)
+    alphas, betas = np.linspace(-1, 1, 4), np.linspace(-0.5, 0.5, 3)
+    fast = landscape.surface(f, theta, d1, d2, alphas, betas, progress=False)
+    serial = np.array([[f(theta + a * d1 + b * d2) for b in betas] for a in alphas])
+    np.testing.assert_allclose(fast.values, serial, rtol=1e-12)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pooled = landscape.surface(f, theta, d1, d2, alphas, betas, executor=pool,
+                                   progress=False)
+    np.testing.assert_array_equal(pooled.values, serial)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1") as cluster, \
+            distributed.Client(cluster) as client:
+        clustered = landscape.surface(f, theta, d1, d2, alphas, betas, executor=client,
+                                      progress=False)
+    np.testing.assert_array_equal(clustered.values, serial)
+
+
 class FastObjective(LinearRegressionMSE):
     """Records the fast-path calls it receives."""
 
