@@ -172,10 +172,10 @@ static inline uint32_t fl_f32_to_bits(float f) { uint32_t b; memcpy(&b, &f, 4); 
 static inline double fl_bits_to_f64(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
 static inline uint64_t fl_f64_to_bits(double f) { uint64_t b; memcpy(&b, &f, 8); return b; }
 
-/* exp(r) for the reduced argument of x (already clamped), and k with exp(x) = 2^k
- * exp(r). For NaN x the bits behind k are garbage, but every later step is defined and
- * the NaN in exp(r) propagates. */
-static inline float fl_expf_reduced(float x, int32_t *k)
+/* exp(x) = 2^k exp(r) = 2^k (1 + r q(r)): fl_expf_rq gives q(r), r and k for x already
+ * clamped; fl_expf_reduced gives exp(r). For NaN x the bits behind k are garbage, but
+ * every later step is defined and the NaN propagates. */
+static inline float fl_expf_rq(float x, int32_t *k, float *r_out)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
     const float t = x * 1.44269504088896341f + magic;
@@ -189,6 +189,14 @@ static inline float fl_expf_reduced(float x, int32_t *k)
     q = q * r + 4.99999940e-1f;
     q = q * r + 1.0f;
     *k = (int32_t)(fl_f32_to_bits(t) - fl_f32_to_bits(magic));
+    *r_out = r;
+    return q;
+}
+
+static inline float fl_expf_reduced(float x, int32_t *k)
+{
+    float r;
+    const float q = fl_expf_rq(x, k, &r);
     return q * r + 1.0f;
 }
 
@@ -215,7 +223,7 @@ static inline float fl_expf(float x)
     return p2 * fl_bits_to_f32((uint32_t)(k2 + 127) << 23);
 }
 
-static inline double fl_exp_reduced(double x, int64_t *k)
+static inline double fl_exp_rq(double x, int64_t *k, double *r_out)
 {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
     const double t = x * 1.4426950408889634074 + magic;
@@ -236,6 +244,14 @@ static inline double fl_exp_reduced(double x, int64_t *k)
     q = q * r + 0.5;
     q = q * r + 1.0;
     *k = (int64_t)(fl_f64_to_bits(t) - fl_f64_to_bits(magic));
+    *r_out = r;
+    return q;
+}
+
+static inline double fl_exp_reduced(double x, int64_t *k)
+{
+    double r;
+    const double q = fl_exp_rq(x, k, &r);
     return q * r + 1.0;
 }
 
@@ -256,6 +272,33 @@ static inline double fl_exp(double x)
     const double p2 = k > 1023 ? p * 2.0 : p;
     const int64_t k2 = k > 1023 ? 1023 : k;
     return p2 * fl_bits_to_f64((uint64_t)(k2 + 1023) << 52);
+}
+
+/*
+ * expm1(x) for x <= 0, -inf and NaN, from the same reduction: with exp(x) = 2^k (1 + p),
+ * p = r q(r),  expm1(x) = 2^k p + (2^k - 1),  which is p itself (full relative accuracy
+ * near 0) for |x| <= ln(2)/2, and has no cancellation where k < 0. tanh needs it:
+ * tanh|v| = -expm1(-2|v|) / (2 + expm1(-2|v|)) stays accurate for tiny v, where
+ * (1 - e) / (1 + e) would not.
+ */
+static inline float fl_expm1f_nonpos(float x)
+{
+    int32_t k;
+    float r;
+    x = x < -88.0f ? -88.0f : x;     /* k = -127: the scale becomes +0, expm1 = -1 */
+    const float q = fl_expf_rq(x, &k, &r);
+    const float scale = fl_bits_to_f32((uint32_t)(k + 127) << 23);
+    return scale * (q * r) + (scale - 1.0f);
+}
+
+static inline double fl_expm1_nonpos(double x)
+{
+    int64_t k;
+    double r;
+    x = x < -709.0 ? -709.0 : x;
+    const double q = fl_exp_rq(x, &k, &r);
+    const double scale = fl_bits_to_f64((uint64_t)(k + 1023) << 52);
+    return scale * (q * r) + (scale - 1.0);
 }
 
 /* ---- log without libm, in straight-line code the compiler vectorizes ----------------

@@ -44,8 +44,10 @@ static int fl_mlp_ok(const fl_mlp *net)
 #define WIDE 32   /* columns of a tile: two 512-bit or four 256-bit vectors */
 #define NARROW 8  /* columns of the tiles of narrow layers (a 3-class output) */
 #define EXP_NONPOS fl_expf_nonpos
+#define EXPM1_NONPOS fl_expm1f_nonpos
 #define LOG fl_logf
 #define ERFC erfcf
+#define COPYSIGN copysignf
 #include "landscape_impl.h"
 #undef REAL
 #undef SFX
@@ -54,14 +56,18 @@ static int fl_mlp_ok(const fl_mlp *net)
 #undef EXP_NONPOS
 #undef LOG
 #undef ERFC
+#undef EXPM1_NONPOS
+#undef COPYSIGN
 
 #define REAL double
 #define SFX f64
 #define WIDE 16
 #define NARROW 4
 #define EXP_NONPOS fl_exp_nonpos
+#define EXPM1_NONPOS fl_expm1_nonpos
 #define LOG fl_log
 #define ERFC erfc
+#define COPYSIGN copysign
 #include "landscape_impl.h"
 #undef REAL
 #undef SFX
@@ -70,3 +76,5 @@ static int fl_mlp_ok(const fl_mlp *net)
 #undef EXP_NONPOS
 #undef LOG
 #undef ERFC
+#undef EXPM1_NONPOS
+#undef COPYSIGN

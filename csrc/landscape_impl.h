@@ -1,46 +1,15 @@
 /*
  * landscape_impl.h - the grid kernel of landscape.c, written once for both types.
- * Included with REAL, SFX, WIDE / NARROW (tile columns), EXP_NONPOS and LOG (the
- * vectorizable exp and log of fl_common.h) and ERFC (libm, for REAL).
+ * Included with REAL, SFX, WIDE / NARROW (tile columns), EXP_NONPOS, EXPM1_NONPOS and
+ * LOG (the vectorizable exp, expm1 and log of fl_common.h), and ERFC / COPYSIGN (libm,
+ * for REAL).
  */
 
 #define FL_CAT_(a, b) a##_##b
 #define FL_CAT(a, b) FL_CAT_(a, b)
 #define NAME(base) FL_CAT(base, SFX)
 
-/* The activations of nn.h, forward only. The formulas are those of nn_impl.h, whose
- * helpers are private to nn.c; tanh takes (1 - e) / (1 + e), e = exp(-2|v|), which has
- * the same absolute accuracy without nn.c's expm1. */
-FL_INLINE REAL NAME(sigmoid)(REAL v)
-{
-    const REAL e = EXP_NONPOS(-fabs(v));
-    const REAL s = (REAL)1 / ((REAL)1 + e);
-    return v >= 0 ? s : e * s;
-}
-
-FL_INLINE REAL NAME(activate)(REAL v, int activation, REAL slope)
-{
-    switch (activation) {
-    case FL_ACT_SIGMOID:
-        return NAME(sigmoid)(v);
-    case FL_ACT_TANH: {
-        const REAL e = EXP_NONPOS(-2 * (REAL)fabs(v));
-        const REAL t = (1 - e) / (1 + e);
-        return v < 0 ? -t : t;
-    }
-    case FL_ACT_RELU:
-        return v < 0 ? 0 : v;  /* NaN stays NaN */
-    case FL_ACT_LEAKY_RELU:
-        return v > 0 ? v : slope * v;
-    case FL_ACT_GELU:
-        return v * (REAL)0.5 * ERFC(-v * (REAL)0.70710678118654752440);
-    case FL_ACT_GELU_TANH:
-        return v * NAME(sigmoid)((REAL)(2 * 0.79788456080286535588)
-                                 * (v + (REAL)0.044715 * v * v * v));
-    default:
-        return v;
-    }
-}
+#include "activations_impl.h"  /* NAME(activate): the forward activations of nn.h */
 
 FL_INLINE void NAME(activate_rows)(REAL *restrict h, ptrdiff_t n_rows, ptrdiff_t n_cols,
                                    ptrdiff_t stride, int activation, REAL slope)
