@@ -363,6 +363,10 @@ def test_a_network_gives_the_same_grid_on_every_path():
     fast = landscape.surface(f, theta, d1, d2, alphas, betas, progress=False)
     serial = np.array([[f(theta + a * d1 + b * d2) for b in betas] for a in alphas])
     np.testing.assert_allclose(fast.values, serial, rtol=1e-12)
+    with ThreadPoolExecutor(3) as pool:
+        threaded = landscape.surface(f, theta, d1, d2, alphas, betas, executor=pool,
+                                     progress=False)
+    np.testing.assert_array_equal(threaded.values, serial)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         pooled = landscape.surface(f, theta, d1, d2, alphas, betas, executor=pool,
                                    progress=False)

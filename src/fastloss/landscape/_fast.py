@@ -18,11 +18,13 @@ spread over threads; every point is computed whole by one thread, so the grid is
 bitwise identical for every thread count.
 """
 import contextlib
+import threading
 import warnings
 
 import numpy as np
 
 from .. import _kernels
+from . import _hvp
 from .._config import resolve_threads
 from .._validation import as_labels
 from ..losses import CrossEntropyLoss
@@ -187,11 +189,13 @@ class NetworkObjective:
         if not callable(loss):
             raise TypeError(f"loss must be a fastloss loss object, got {type(loss).__name__}")
         self.model, self.loss = model, loss
+        self._lock = threading.Lock()
         self.X = model._check_input(X)
         if self.X.shape[0] == 0:
             raise ValueError(f"X must hold at least one sample, got shape {self.X.shape}")
         self.y = np.asarray(y)
         self.n_params = model.flat_params.size
+        self.exact_hvp_unavailable = "the model is not an MLP of Linear layers"
         try:
             self._plan = _dense_layers(model)
             self._network = _network_description(model, self._plan)
@@ -200,6 +204,19 @@ class NetworkObjective:
             self.fast_path_unavailable = None
         except _Unsupported as why:
             self.fast_path_unavailable = str(why)
+        try:
+            plan = _dense_layers(model)
+            self.exact_hvp_unavailable = _hvp.unsupported_reason(plan, loss)
+            if self.exact_hvp_unavailable is None:
+                base, item = model.flat_params.ctypes.data, model.flat_params.itemsize
+                self._hvp_offsets = [((layer.weight.ctypes.data - base) // item,
+                                      -1 if layer.bias is None else
+                                      (layer.bias.ctypes.data - base) // item)
+                                     for layer, _ in plan]
+                self._hvp_plan = plan
+                self._hvp_divisor = self._divisor()
+        except _Unsupported as why:
+            self.exact_hvp_unavailable = str(why)
 
     def _check_vector(self, name, v):
         a = np.asarray(v)
@@ -214,16 +231,28 @@ class NetworkObjective:
 
     @contextlib.contextmanager
     def _at(self, theta):
-        """The model with parameters theta, in evaluation mode, for the block."""
+        """The model with parameters theta, in evaluation mode, for the block. One
+        thread at a time: the model's weights are shared state, so calls from a thread
+        pool are correct (and run one after another)."""
         theta = self._check_vector("theta", theta)
-        saved, training = self.model.get_flat(), self.model.training
-        self.model.set_flat(theta)
-        self.model.eval()
-        try:
-            yield self.model
-        finally:
-            self.model.set_flat(saved)
-            self.model.train(training)
+        with self._lock:
+            saved, training = self.model.get_flat(), self.model.training
+            self.model.set_flat(theta)
+            self.model.eval()
+            try:
+                yield self.model
+            finally:
+                self.model.set_flat(saved)
+                self.model.train(training)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_lock"]                 # a lock does not travel; each copy has its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def __call__(self, theta):
         """J(theta), a float."""
@@ -240,6 +269,31 @@ class NetworkObjective:
     def grad(self, theta):
         """dJ/dtheta, a 1-D array of the model's dtype."""
         return self.value_and_grad(theta)[1]
+
+    def hvp(self, theta, v):
+        """The exact Hessian-vector product H(theta) v (float64), by the R-operator; a
+        NotImplementedError saying why for networks and losses it does not handle
+        (`exact_hvp_unavailable`). `hessian_eigs` and `hessian_trace` use it."""
+        if self.exact_hvp_unavailable is not None:
+            raise NotImplementedError(f"no exact Hessian-vector product for this "
+                                      f"objective: {self.exact_hvp_unavailable}")
+        theta = self._check_vector("theta", theta)
+        v = self._check_vector("v", v)
+        return _hvp.network_hvp(self._hvp_plan, self._hvp_offsets, self.loss,
+                                self._hvp_divisor, self.X, self.y, theta, v)
+
+    def _divisor(self):
+        """What the loss's "mean" divides by ("sum": 1), as the loss itself does."""
+        loss = self.loss
+        if loss.reduction == "sum":
+            return 1.0
+        if type(loss) is MSELoss:
+            return float(np.asarray(self.y).size)
+        labels = np.asarray(self.y).astype(np.int64)
+        kept = labels[labels != loss.ignore_index]
+        if loss.weight is None:
+            return float(kept.size)
+        return float(np.asarray(loss.weight, dtype=np.float64)[kept].sum())
 
     def _fast_surface(self, theta, d1, d2, alphas, betas, n_threads=None):
         """values[i, j] = J(theta + alphas[i] d1 + betas[j] d2), an ndarray of float64

@@ -231,8 +231,9 @@ def surface(f, theta, d1, d2, alphas, betas, executor=None, progress=True, *, n_
         Finite grid coordinates along d1 and d2, each non-empty.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Runs the grid in at most 64 tasks of consecutive points. A thread pool calls f from
-        several threads at once: f must allow it (a `NetworkObjective` does not: it sets
-        its model's parameters). A process pool pickles f with every task: f must be
+        several threads at once: f must allow it (a `NetworkObjective` serializes its
+        calls, since they set its model's parameters: correct, but no faster; use its
+        fast path, or processes). A process pool pickles f with every task: f must be
         picklable (a module-level function or a picklable object). A dask Client receives
         f and the vectors once (scattered to every worker) and cloudpickles f. A task whose
         transfer or worker fails marks its points missing, the others are kept.

@@ -1,5 +1,7 @@
 """Curvature at a point: extreme Hessian eigenvalues (Lanczos) and the trace (Hutchinson),
-from gradients only."""
+from Hessian-vector products: exact ones when the objective provides them (a
+`NetworkObjective` of a supported MLP: see `_hvp`), else central differences of
+gradients."""
 import numpy as np
 
 from ._checks import as_parameter_vector, check_positive_int
@@ -24,6 +26,10 @@ class _HessianVectorProduct:
             raise TypeError(f"grad_fn must be a callable theta -> gradient (or an objective "
                             f"with a .grad method), got {type(grad_fn).__name__}")
         self.theta = theta
+        # an objective that knows its exact products (NetworkObjective of a supported
+        # MLP) gives them; finite differences of gradients otherwise
+        self.exact = (getattr(grad_fn, "hvp", None)
+                      if getattr(grad_fn, "exact_hvp_unavailable", True) is None else None)
         self.step = float(np.cbrt(np.finfo(theta.dtype).eps)
                           * max(1.0, float(np.linalg.norm(theta))))
         self.n_gradients = 0
@@ -39,6 +45,8 @@ class _HessianVectorProduct:
         return g.astype(np.float64)
 
     def __call__(self, v):
+        if self.exact is not None:
+            return np.asarray(self.exact(self.theta, v), dtype=np.float64)
         norm = float(np.linalg.norm(v))
         if norm == 0.0:
             return np.zeros_like(v)
