@@ -28,7 +28,7 @@ from . import _hvp
 from .._config import resolve_threads
 from .._validation import as_labels
 from ..losses import CrossEntropyLoss
-from ..nn import Dropout, Linear, Module, Sequential, _Activation, _as_model_array
+from ..nn import Dropout, Linear, Module, Sequential, _Activation
 from ..regression import MSELoss
 
 __all__ = ["NetworkObjective"]
