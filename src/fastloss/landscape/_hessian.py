@@ -99,9 +99,12 @@ def _orthogonal_start(rng, basis):
 def hessian_eigs(grad_fn, theta, k=1, seed=0, *, which="LA", tol=1e-9, max_iter=None):
     """The k extreme eigenvalues of the Hessian of J at theta, by Lanczos.
 
-    Lanczos iteration with full reorthogonalization on Hessian-vector products, each
-    a central difference of two gradients (step ``h = eps**(1/3) * max(1, |theta|)``
-    along a unit vector, eps of theta's dtype; exact up to rounding when J is quadratic).
+    Lanczos iteration with full reorthogonalization on Hessian-vector products: exact
+    ones when `grad_fn` provides them (a `NetworkObjective` of an MLP with ReLU,
+    LeakyReLU, Tanh or Sigmoid and a cross-entropy or MSE loss: the R-operator, see its
+    ``hvp``), else each a central difference of two gradients (step ``h = eps**(1/3) *
+    max(1, |theta|)`` along a unit vector, eps of theta's dtype; exact up to rounding
+    when J is quadratic).
     It stops when the k Ritz pairs' residuals fall below ``tol * max(1, |lambda|)``, at
     `max_iter` steps, or when the Krylov space spans all n dimensions (then the values are
     those of the n x n projected Hessian). A Krylov space that closes early (an invariant
@@ -110,7 +113,8 @@ def hessian_eigs(grad_fn, theta, k=1, seed=0, *, which="LA", tol=1e-9, max_iter=
 
     Parameters
     ----------
-    grad_fn : callable theta -> gradient (n,), or an objective with ``.grad(theta)``
+    grad_fn : callable theta -> gradient (n,), or an objective with ``.grad(theta)`` (and
+        ``.hvp(theta, v)`` for exact products)
     theta : array_like (n,), finite
     k : int, 1 <= k <= n, default 1
     seed : int or None, default 0
