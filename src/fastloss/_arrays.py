@@ -31,6 +31,23 @@ def named_arrays(argname, arrays):
             and isinstance(it[0], str) else (None, it) for it in items]
 
 
+def check_grad(where, g, p, writeable):
+    """g as the gradient of parameter p: an ndarray of p's shape and dtype, C-contiguous,
+    and writeable when the caller writes into it; `where` names it in the errors."""
+    if not isinstance(g, np.ndarray):
+        raise TypeError(f"{where} must be a numpy.ndarray, got {type(g).__name__}")
+    if g.dtype != p.dtype:
+        raise TypeError(f"{where} must have its parameter's dtype {p.dtype.name}, "
+                        f"got {g.dtype.name}")
+    if g.shape != p.shape:
+        raise ValueError(f"{where} must have its parameter's shape {p.shape}, got {g.shape}")
+    if not g.flags.c_contiguous:
+        raise ValueError(f"{where} must be C-contiguous")
+    if writeable and not g.flags.writeable:
+        raise ValueError(f"{where} is read-only")
+    return g
+
+
 def check_grads(names, params, grads):
     """Each gradient for its parameter: an ndarray of the same shape and dtype,
     C-contiguous, writeable; names match where both lists are named."""
@@ -43,19 +60,7 @@ def check_grads(names, params, grads):
         where = f"grads[{i}]" + (f" ({pname!r})" if pname else "")
         if gname is not None and pname is not None and gname != pname:
             raise ValueError(f"{where}: gradient named {gname!r} for parameter {pname!r}")
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"{where} must be a numpy.ndarray, got {type(g).__name__}")
-        if g.dtype != p.dtype:
-            raise TypeError(f"{where} must have its parameter's dtype {p.dtype.name}, "
-                            f"got {g.dtype.name}")
-        if g.shape != p.shape:
-            raise ValueError(f"{where} must have its parameter's shape {p.shape}, "
-                             f"got {g.shape}")
-        if not g.flags.c_contiguous:
-            raise ValueError(f"{where} must be C-contiguous")
-        if not g.flags.writeable:
-            raise ValueError(f"{where} is read-only")
-        out.append(g)
+        out.append(check_grad(where, g, p, writeable=True))
     return out
 
 

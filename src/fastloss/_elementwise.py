@@ -8,9 +8,6 @@ from . import _kernels
 from ._config import resolve_threads
 from ._validation import as_float_array, as_target, check_out, check_reduction
 
-_REDUCTION_CODE = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
-                   "mean": _kernels.REDUCTION_MEAN}
-
 
 def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
     """A finite real option inside the given bounds, as a float."""
@@ -128,8 +125,8 @@ class ElementwiseLoss:
         try:
             value, n_clamped = _kernels.elementwise(
                 _kernels.ELEMENTWISE_KINDS[self._kind], p0, p1, rows, trows, w, w_rs, w_cs,
-                pw, pw_rs, pw_cs, _REDUCTION_CODE[self.reduction], float(x.size), loss_out,
-                grad, nt)
+                pw, pw_rs, pw_cs, _kernels.REDUCTION_CODES[self.reduction], float(x.size),
+                loss_out, grad, nt)
         except _kernels.DomainError as e:
             raise self._domain_error(e.which, e.index, x, t) from None
         self._after_call(n_clamped)

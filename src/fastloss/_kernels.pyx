@@ -190,6 +190,8 @@ def class_loss_probs(bint nll, const floating[:, ::1] x, const floating[:, ::1] 
 REDUCTION_NONE = FL_REDUCTION_NONE
 REDUCTION_SUM = FL_REDUCTION_SUM
 REDUCTION_MEAN = FL_REDUCTION_MEAN
+# the `reduction` option of the public API -> the code the kernels take
+REDUCTION_CODES = {"none": REDUCTION_NONE, "sum": REDUCTION_SUM, "mean": REDUCTION_MEAN}
 
 
 # ---- the other families: bindings next to their declarations, one file each ----------

@@ -195,11 +195,10 @@ def run(args):
     _say(f"  landscape computed in {time.perf_counter() - start:.1f} s")
 
     for name, result in results.items():
-        if hasattr(result, "save"):
-            path = os.path.join(args.out, f"{name}.npz")
+        path = os.path.join(args.out, f"{name}.npz")
+        if isinstance(result, landscape.SurfaceResult):
             result.save(path)
-        else:
-            path = os.path.join(args.out, f"{name}.npz")
+        else:  # the 1-D path
             np.savez(path, alphas=result.alphas, values=result.values)
         written.append(path)
     if eigs is not None:

@@ -46,6 +46,41 @@ def as_rows(name, x):
     raise ValueError(f"{name} must be 1-D (C,) or 2-D (N, C), got shape {a.shape}")
 
 
+def as_class_rows(input):
+    """A classifier's input as (array, its (N, C) rows, whether it was one sample (C,))."""
+    x = as_float_array("input", input)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
+    one_row = x.ndim == 1
+    rows = x.reshape(1, -1) if one_row else x
+    if rows.shape[1] == 0:
+        raise ValueError(f"input must have at least one class, got shape {x.shape}")
+    return x, rows, one_row
+
+
+def row_outputs(x, rows, reduction, want_grad, out, inputs):
+    """The buffers a row kernel writes: per-row losses ("none") and the gradient (into
+    `out` when given, checked against `inputs`), as (row_loss or None, grad or None)."""
+    row_loss = np.empty(rows.shape[0], dtype=rows.dtype) if reduction == "none" else None
+    grad = None
+    if want_grad:
+        grad = (np.empty_like(rows) if out is None
+                else check_out(out, x.shape, x.dtype, inputs).reshape(rows.shape))
+    return row_loss, grad
+
+
+def row_results(value, row_loss, grad, x, one_row, out):
+    """(value, grad) as the public API returns them: a scalar of the input's dtype or the
+    per-row losses, and the gradient in the input's shape (or `out` itself)."""
+    if row_loss is not None:
+        value = row_loss[0] if one_row else row_loss
+    else:
+        value = x.dtype.type(value)
+    if grad is not None:
+        grad = out if out is not None else grad.reshape(x.shape)
+    return value, grad
+
+
 def check_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")

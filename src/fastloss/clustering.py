@@ -10,7 +10,6 @@ from ._validation import as_float_array, check_out
 
 __all__ = ["WCSS", "WCSSGrad", "WCSSResult", "KMeansStepResult", "kmeans_step", "wcss"]
 
-_REDUCTION_CODE = {"sum": _kernels.REDUCTION_SUM, "mean": _kernels.REDUCTION_MEAN}
 _WRT = ("both", "centroids", "X")
 
 
@@ -100,7 +99,7 @@ def _check_sample_weight(sample_weight, n):
 
 
 def _check_reduction(reduction):
-    if reduction not in _REDUCTION_CODE:
+    if reduction not in ("sum", "mean"):
         raise ValueError(
             f"reduction must be 'sum' or 'mean', got {reduction!r} (the per-point squared "
             f"distances are wcss(...).distances)")
@@ -246,16 +245,16 @@ class WCSS:
         if wrt in ("both", "X"):
             grad_x = (np.empty_like(x) if out_x is None
                       else check_out(out_x, x.shape, x.dtype, inputs + [grad_c], "out[1] (X)"))
-        value = _kernels.wcss(x, c, w, _REDUCTION_CODE[self.reduction], None, None, grad_c,
-                              grad_x, _scratch(x, c), nt)
+        code = _kernels.REDUCTION_CODES[self.reduction]
+        value = _kernels.wcss(x, c, w, code, None, None, grad_c, grad_x, _scratch(x, c), nt)
         return x.dtype.type(value), WCSSGrad(grad_c, grad_x)
 
     def __call__(self, X, centroids, sample_weight=None):
         """The loss value, a NumPy scalar of X's dtype."""
         nt = resolve_threads(self.n_threads)
         x, c, w = _check_problem(X, centroids, sample_weight)
-        value = _kernels.wcss(x, c, w, _REDUCTION_CODE[self.reduction], None, None, None,
-                              None, _scratch(x, c), nt)
+        code = _kernels.REDUCTION_CODES[self.reduction]
+        value = _kernels.wcss(x, c, w, code, None, None, None, None, _scratch(x, c), nt)
         return x.dtype.type(value)
 
     def value_and_grad(self, X, centroids, sample_weight=None, wrt="both", out=None):

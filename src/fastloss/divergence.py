@@ -36,8 +36,8 @@ def _kl_div(input, target, reduction, log_target, n_threads, want_grad, out):
             grad = np.empty_like(flat_x)
         else:
             grad = check_out(out, x.shape, x.dtype, [x, t]).reshape(-1)
-    code = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM}.get(
-        reduction, _kernels.REDUCTION_MEAN)
+    # "batchmean" is the kernel's mean with divisor N
+    code = _kernels.REDUCTION_CODES.get(reduction, _kernels.REDUCTION_MEAN)
     divisor = float(x.size) if reduction == "mean" else float(x.shape[0] if x.ndim else 1)
     try:
         value = _kernels.kl_div(flat_x, flat_t, log_target, code, divisor, elem_loss, grad, nt)
@@ -232,8 +232,7 @@ def kl_divergence(p, q, reduction="none", *, n_threads=None):
     q_arr = as_target(q, p_arr, name="q")
     p_rows, q_rows = as_rows("p", p_arr), as_rows("q", q_arr)
     row_kl = np.empty(p_rows.shape[0], dtype=p_rows.dtype) if reduction == "none" else None
-    code = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
-            "mean": _kernels.REDUCTION_MEAN}[reduction]
+    code = _kernels.REDUCTION_CODES[reduction]
     try:
         value = _kernels.kl_divergence(p_rows, q_rows, code, row_kl, nt)
     except _kernels.DomainError as e:

@@ -3,28 +3,19 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import (as_float_array, as_labels, as_probabilities, check_ignore_index,
-                          check_label_smoothing, check_out, check_reduction, check_weight,
-                          class_weights)
+from ._validation import (as_class_rows, as_labels, as_probabilities, check_ignore_index,
+                          check_label_smoothing, check_reduction, check_weight, class_weights,
+                          row_outputs, row_results)
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"]
-
-_REDUCTION_CODE = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
-                   "mean": _kernels.REDUCTION_MEAN}
 
 
 def _class_loss(nll, input, target, weight, ignore_index, reduction, label_smoothing,
                 n_threads, want_grad, out):
     """Validate once, call one kernel. Returns (value, grad or None)."""
     nt = resolve_threads(n_threads)
-    x = as_float_array("input", input)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
-    one_row = x.ndim == 1
-    rows = x.reshape(1, -1) if one_row else x
+    x, rows, one_row = as_class_rows(input)
     n_rows, n_classes = rows.shape
-    if n_classes == 0:
-        raise ValueError(f"input must have at least one class, got shape {x.shape}")
     w = class_weights(weight, n_classes)
 
     t = np.asarray(target)
@@ -32,30 +23,16 @@ def _class_loss(nll, input, target, weight, ignore_index, reduction, label_smoot
         target_array = as_probabilities(t, rows, x.shape)
     else:
         target_array = as_labels(t, n_rows, one_row)
+    row_loss, grad = row_outputs(x, rows, reduction, want_grad, out, [rows, target_array, w])
 
-    row_loss = np.empty(n_rows, dtype=rows.dtype) if reduction == "none" else None
-    grad = None
-    if want_grad:
-        if out is None:
-            grad = np.empty_like(rows)
-        else:
-            grad = check_out(out, x.shape, x.dtype, [rows, target_array, w]).reshape(rows.shape)
-
-    code = _REDUCTION_CODE[reduction]
+    code = _kernels.REDUCTION_CODES[reduction]
     if t.dtype.kind == "f":
         value = _kernels.class_loss_probs(nll, rows, target_array, w, label_smoothing, code,
                                           row_loss, grad, nt)
     else:
         value = _kernels.class_loss_labels(nll, rows, target_array, ignore_index, w,
                                            label_smoothing, code, row_loss, grad, nt)
-
-    if row_loss is not None:
-        value = row_loss[0] if one_row else row_loss
-    else:
-        value = rows.dtype.type(value)
-    if grad is not None:
-        grad = out if out is not None else grad.reshape(x.shape)
-    return value, grad
+    return row_results(value, row_loss, grad, x, one_row, out)
 
 
 class _ClassLoss:

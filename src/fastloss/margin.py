@@ -5,13 +5,10 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import (as_float_array, as_labels, check_out, check_reduction, check_weight,
-                          class_weights)
+from ._validation import (as_class_rows, as_labels, check_reduction, check_weight,
+                          class_weights, row_outputs, row_results)
 
 __all__ = ["MultiMarginLoss", "multi_margin_loss"]
-
-_REDUCTION_CODE = {"none": _kernels.REDUCTION_NONE, "sum": _kernels.REDUCTION_SUM,
-                   "mean": _kernels.REDUCTION_MEAN}
 
 
 def _check_p(p):
@@ -39,35 +36,15 @@ def _multi_margin(input, target, p, margin, weight, reduction, normalize, n_thre
                   want_grad, out):
     """Validate once, call one kernel. Returns (value, grad or None)."""
     nt = resolve_threads(n_threads)
-    x = as_float_array("input", input)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"input must be 1-D (C,) or 2-D (N, C), got shape {x.shape}")
-    one_row = x.ndim == 1
-    rows = x.reshape(1, -1) if one_row else x
+    x, rows, one_row = as_class_rows(input)
     n_rows, n_classes = rows.shape
-    if n_classes == 0:
-        raise ValueError(f"input must have at least one class, got shape {x.shape}")
     if weight is not None:
         class_weights(weight, n_classes)  # checks the length
     labels = as_labels(target, n_rows, one_row)
-
-    row_loss = np.empty(n_rows, dtype=rows.dtype) if reduction == "none" else None
-    grad = None
-    if want_grad:
-        if out is None:
-            grad = np.empty_like(rows)
-        else:
-            grad = check_out(out, x.shape, x.dtype, [rows, labels, weight]).reshape(rows.shape)
-
+    row_loss, grad = row_outputs(x, rows, reduction, want_grad, out, [rows, labels, weight])
     value = _kernels.multi_margin(rows, labels, weight, p, margin, normalize,
-                                  _REDUCTION_CODE[reduction], row_loss, grad, nt)
-    if row_loss is not None:
-        value = row_loss[0] if one_row else row_loss
-    else:
-        value = rows.dtype.type(value)
-    if grad is not None:
-        grad = out if out is not None else grad.reshape(x.shape)
-    return value, grad
+                                  _kernels.REDUCTION_CODES[reduction], row_loss, grad, nt)
+    return row_results(value, row_loss, grad, x, one_row, out)
 
 
 _FORMULA = """

@@ -10,7 +10,7 @@ with ``opt.save(path)`` and come back with ``opt.load(path)`` or `load`.
 """
 from . import lr_scheduler
 from ._clip import clip_grad_norm_, clip_grad_value_
-from ._optimizer import NONFINITE_POLICIES, Optimizer, read_checkpoint
+from ._optimizer import Optimizer, read_checkpoint
 from ._rules import SGD, Adagrad, Adam, AdamW, RMSprop
 
 __all__ = ["lr_scheduler", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _kernels
+from .._arrays import check_grad
 from .._config import resolve_threads
 
 NONFINITE_POLICIES = ("propagate", "skip")
@@ -257,17 +258,7 @@ class Optimizer:
             where = f"grads[{pos}]"
             if pos >= len(grads):
                 raise ValueError(f"{where} is missing")
-            g = grads[pos]
-            if not isinstance(g, np.ndarray):
-                raise TypeError(f"{where} must be a numpy.ndarray, got {type(g).__name__}")
-            if g.dtype != p.dtype:
-                raise TypeError(f"{where} must have its parameter's dtype {p.dtype}, got "
-                                f"{g.dtype}")
-            if g.shape != p.shape:
-                raise ValueError(f"{where} must have its parameter's shape {p.shape}, "
-                                 f"got {g.shape}")
-            if not g.flags.c_contiguous:
-                raise ValueError(f"{where} must be C-contiguous")
+            check_grad(where, grads[pos], p, writeable=False)  # read only: no write check
             raise TypeError(f"{where} must be a native-byte-order {p.dtype} array")
         return raise_for
 
