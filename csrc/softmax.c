@@ -16,6 +16,7 @@ typedef struct fl_row_stats {
     double n_top;     /* how many entries equal m */
     double d;         /* sum_j c_j * (m - x_j): every term >= 0, no cancellation */
     double c_sum;     /* sum_j c_j, the target weights of the row */
+    double log_s;     /* log(below + n_top) */
     int finite;       /* 0: the row holds an inf or a NaN, see fl_row_limits */
 } fl_row_stats;
 

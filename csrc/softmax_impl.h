@@ -61,6 +61,12 @@ enum { NAME(STORE_NOTHING), NAME(STORE_EXP), NAME(STORE_SHIFTED) };
 #define FL_SUM_RUN 4
 #define FL_SUM_BLOCK (FL_SUM_LANES * FL_SUM_RUN)
 #endif
+/* Entries ahead of the one being summed that are fetched into the cache (the next
+ * chunk, or the next rows): the chunk max pass then finds them there instead of waiting
+ * for memory, which the arithmetic of exp_sum otherwise overlaps. */
+#ifndef FL_PREFETCH_AHEAD
+#define FL_PREFETCH_AHEAD 1024
+#endif
 
 /* One block of FL_SUM_BLOCK entries into the lane accumulators. */
 FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restrict eb,
@@ -69,6 +75,7 @@ FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restri
     REAL part[FL_SUM_LANES] = {0};
     for (int u = 0; u < FL_SUM_RUN; u++) {
         const REAL *restrict xs = xb + u * FL_SUM_LANES;
+        __builtin_prefetch(xs + FL_PREFETCH_AHEAD);
         REAL *restrict es = eb + u * FL_SUM_LANES;
         FL_SIMD
         for (int l = 0; l < FL_SUM_LANES; l++) {
@@ -115,13 +122,41 @@ FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
         if (store)
             memcpy(ec + j0, et, (size_t)rest * sizeof(REAL));
     }
-    double below = 0.0, top = 0.0;
-    for (int l = 0; l < FL_SUM_LANES; l++) {
-        below += acc[l];
-        top += (double)tops[l];
+    /* lanes added pairwise, in a fixed order: a short dependency chain */
+    for (int w = FL_SUM_LANES / 2; w > 0; w /= 2) {
+        for (int l = 0; l < w; l++) {
+            acc[l] += acc[l + w];
+            tops[l] += tops[l + w];
+        }
     }
-    *below_out = below;
-    *top_out = top;
+    *below_out = acc[0];
+    *top_out = (double)tops[0];
+}
+
+/* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
+ * several times a log). */
+FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
+{
+    const double s_minus_1 = s->below + (s->n_top - 1.0);
+    return s_minus_1 < 0.5 ? log1p(s_minus_1) : log(s->below + s->n_top);
+}
+
+/* The same for a batch of rows at once, in vector code: a libm call per row would cost
+ * more than the rest of a short row. */
+FL_INLINE void NAME(log_sums)(fl_row_stats *restrict stats, ptrdiff_t n_rows)
+{
+    double s_minus_1[FL_SMALL_BATCH_ROWS], log_s[FL_SMALL_BATCH_ROWS];
+    for (ptrdiff_t r = 0; r < n_rows; r++)
+        s_minus_1[r] = stats[r].below + (stats[r].n_top - 1.0);
+    FL_SIMD
+    for (ptrdiff_t r = 0; r < n_rows; r++) {
+        const double sm1 = s_minus_1[r];
+        const double l1p = fl_log1p_unit(sm1 < 0.5 ? sm1 : 0.0);
+        const double l = fl_log(sm1 + 1.0 > 1.5 ? sm1 + 1.0 : 1.5);
+        log_s[r] = sm1 < 0.5 ? l1p : l;
+    }
+    for (ptrdiff_t r = 0; r < n_rows; r++)
+        stats[r].log_s = log_s[r];
 }
 
 /*
@@ -138,7 +173,7 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
                                       double a, double b, REAL *restrict e_out,
                                       int store_shifted, REAL *restrict chunk_max)
 {
-    fl_row_stats s = {0.0, 0.0, 0.0, 0.0, 0.0, 1};
+    fl_row_stats s = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
     const ptrdiff_t chunk = fl_chunk_len(n);
     ptrdiff_t k = 0;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
@@ -202,6 +237,8 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
      * fast path (exp gives 0) unless they meet a zero target weight (0 * inf). */
     if (isnan(s.below + s.n_top + s.d))
         s.finite = 0;
+    if (s.finite)
+        s.log_s = NAME(log_sum)(&s);
     return s;
 }
 
@@ -233,10 +270,9 @@ FL_INLINE void NAME(small_rows_pass)(const REAL *restrict x, ptrdiff_t n_rows, p
         const REAL m = (REAL)stats[r].m;
         double below = 0.0, top = 0.0, d = 0.0, cs = 0.0;
         for (ptrdiff_t j = 0; j < n; j++) {
-            if (xr[j] < m)
-                below += er[j];
-            else
-                top += er[j];  /* exactly 1 per entry equal to m; NaN for NaN */
+            /* selects, not branches: where the max sits is not predictable */
+            below += xr[j] < m ? (double)er[j] : 0.0;
+            top += xr[j] < m ? 0.0 : (double)er[j];  /* 1 per entry equal to m; NaN */
         }
         if (mode == NAME(C_WEIGHT)) {
             for (ptrdiff_t j = 0; j < n; j++) {
@@ -257,15 +293,9 @@ FL_INLINE void NAME(small_rows_pass)(const REAL *restrict x, ptrdiff_t n_rows, p
         stats[r].c_sum = cs;
         stats[r].finite = fabs((double)m) < INFINITY && !isnan(below + top + d);
     }
+    NAME(log_sums)(stats, n_rows);
 }
 
-/* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
- * several times a log). */
-FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
-{
-    const double s_minus_1 = s->below + (s->n_top - 1.0);
-    return s_minus_1 < 0.5 ? log1p(s_minus_1) : log(s->below + s->n_top);
-}
 
 /* The exact limits for a row with inf or NaN entries (scalar code, libm). */
 static fl_row_limits NAME(row_limits)(const REAL *x, ptrdiff_t n)
@@ -331,7 +361,7 @@ FL_INLINE double NAME(ce_finish)(const REAL *restrict x, ptrdiff_t n, const NAME
         return NAME(ce_row_limits)(x, n, rt, coef, g);
     const fl_row_stats s = *sp;
     const int mode = NAME(target_mode)(rt);
-    const double log_s = NAME(log_sum)(&s);
+    const double log_s = s.log_s;
     const double S = s.below + s.n_top;
     double loss, A;
     if (rt->t) {
@@ -603,7 +633,7 @@ enum { NAME(OUT_SOFTMAX), NAME(OUT_LOG_SOFTMAX), NAME(OUT_LSE) };
 FL_INLINE void NAME(log_softmax_finish)(ptrdiff_t n, const fl_row_stats *s, REAL *restrict out,
                                         const REAL *restrict chunk_max)
 {
-    const REAL ls = (REAL)NAME(log_sum)(s);
+    const REAL ls = (REAL)s->log_s;
     const ptrdiff_t chunk = fl_chunk_len(n);
     ptrdiff_t k = 0;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
@@ -633,7 +663,7 @@ FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const f
         return;
     }
     const fl_row_stats s = *sp;
-    const double log_s = NAME(log_sum)(&s);
+    const double log_s = s.log_s;
     if (what == NAME(OUT_LSE)) {
         out[0] = (REAL)(s.m + log_s);
     } else if (what == NAME(OUT_LOG_SOFTMAX)) {
