@@ -1,7 +1,8 @@
 /*
  * softmax_impl.h - row kernels of the softmax family, written once for both types.
  * Included by softmax.c with REAL (float or double), SFX (f32 or f64) and EXP (the
- * vectorizable exp of fl_common.h for REAL, on x <= 0). All accumulation is in double.
+ * vectorizable exp of fl_common.h for REAL, on x <= 0). Sums accumulate in double (the
+ * exponentials in short runs of REAL first, see exp_sum).
  *
  * Shapes: x, grad, out are n_rows x n_cols, C-contiguous; one row = one sample.
  *

@@ -148,7 +148,9 @@ class CrossEntropyLoss(_ClassLoss):
     Each row is read from memory once: the maximum and the sum of exponentials come
     from one online pass in cache-sized chunks that also stores the exponentials into
     the gradient buffer; a second pass over the row, still in cache, turns them into
-    ``softmax - target``. Losses accumulate in float64 for both dtypes.
+    ``softmax - target``. Losses accumulate in float64 for both dtypes; in float32
+    the exponentials are added four at a time in float32 before each float64 add
+    (a relative error of at most 1.8e-7, on top of the exp's 2 ulp).
 
     Accuracy (tested): float64 losses and gradients within 1e-12 relative of an
     exact computation, including losses near 0 (the log of the sum is taken as
