@@ -364,6 +364,7 @@ FL_INLINE double NAME(ce_finish)(const REAL *restrict x, ptrdiff_t n, const NAME
     const int mode = NAME(target_mode)(rt);
     const double log_s = s.log_s;
     const double S = s.below + s.n_top;
+    const double inv_S = 1.0 / S;
     double loss, A;
     if (rt->t) {
         A = s.c_sum;
@@ -380,13 +381,13 @@ FL_INLINE double NAME(ce_finish)(const REAL *restrict x, ptrdiff_t n, const NAME
     /* exp(x_y - m_chunk), stored by row_pass, before the gradient pass overwrites it */
     const ptrdiff_t chunk = fl_chunk_len(n);
     const double e_y = rt->t ? 0.0 : (double)g[rt->y];
-    const double m_y = rt->t ? 0.0 : (double)chunk_max[rt->y / chunk];
+    const double m_y = rt->t ? 0.0 : (double)chunk_max[n <= chunk ? 0 : rt->y / chunk];
     ptrdiff_t k = 0;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
         const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
         REAL *restrict gc = g + j0;
         const double cm = chunk_max[k];
-        const double alpha = coef * A * (cm == s.m ? 1.0 : exp(cm - s.m)) / S;
+        const double alpha = coef * A * (cm == s.m ? 1.0 : exp(cm - s.m)) * inv_S;
         if (mode == NAME(C_NONE)) {
             const REAL al = (REAL)alpha;
             FL_SIMD
@@ -414,9 +415,9 @@ FL_INLINE double NAME(ce_finish)(const REAL *restrict x, ptrdiff_t n, const NAME
         const double by = rt->b_y + rt->eps_c * rt->w[y];
         double gy;
         if ((double)x[y] == s.m)
-            gy = (rt->eps_c * (w_sum - rt->w[y]) - by * (s.below + (s.n_top - 1.0))) / S;
+            gy = (rt->eps_c * (w_sum - rt->w[y]) - by * (s.below + (s.n_top - 1.0))) * inv_S;
         else
-            gy = A * e_y * (m_y == s.m ? 1.0 : exp(m_y - s.m)) / S - by;
+            gy = A * e_y * (m_y == s.m ? 1.0 : exp(m_y - s.m)) * inv_S - by;
         g[y] = (REAL)(coef * gy);
     }
     return loss;
