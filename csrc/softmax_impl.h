@@ -69,9 +69,11 @@ enum { NAME(STORE_NOTHING), NAME(STORE_EXP), NAME(STORE_SHIFTED) };
 #define FL_PREFETCH_AHEAD 1024
 #endif
 
-/* One block of FL_SUM_BLOCK entries into the lane accumulators. */
+/* One block of FL_SUM_BLOCK entries into the lane accumulators; its first `skip`
+ * entries are stored but left out of the sums (they were summed already). */
 FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restrict eb,
-                                   int store, double *restrict acc, REAL *restrict tops)
+                                   int store, double *restrict acc, REAL *restrict tops,
+                                   int skip)
 {
     REAL part[FL_SUM_LANES] = {0};
     for (int u = 0; u < FL_SUM_RUN; u++) {
@@ -88,8 +90,9 @@ FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restri
                 es[l] = v - m;
             /* selects of values, not branches, so that the loop vectorizes; a NaN
              * entry fails v >= m and lands in the sum below */
-            const REAL e_below = v >= m ? (REAL)0 : e;
-            const REAL one_top = v >= m ? (REAL)1 : (REAL)0;
+            const int counted = u * FL_SUM_LANES + l >= skip;
+            const REAL e_below = v >= m || !counted ? (REAL)0 : e;
+            const REAL one_top = v >= m && counted ? (REAL)1 : (REAL)0;
             part[l] = part[l] + e_below;
             tops[l] = tops[l] + one_top;
         }
@@ -102,8 +105,9 @@ FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restri
 /*
  * exp(x_j - m) over a chunk, summed in two parts: the entries below m (*below) and
  * those >= m (*top: each is exactly 1, as exp(0) == 1). A NaN entry makes *below NaN.
- * With `store`, ec receives exp(x_j - m) or x_j - m. The last, partial block is padded
- * with -inf (exp gives 0), so every entry goes through the same vector code.
+ * With `store`, ec receives exp(x_j - m) or x_j - m. Every entry goes through the same
+ * vector code: the last, partial block overlaps the one before it, or (in a chunk
+ * shorter than a block) is padded with -inf, whose exp is 0.
  */
 FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
                              REAL *restrict ec, int store, double *below_out,
@@ -113,13 +117,19 @@ FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
     REAL tops[FL_SUM_LANES] = {0};
     ptrdiff_t j0 = 0;
     for (; j0 + FL_SUM_BLOCK <= len; j0 += FL_SUM_BLOCK)
-        NAME(exp_sum_block)(xc + j0, m, store ? ec + j0 : NULL, store, acc, tops);
-    if (j0 < len) {
+        NAME(exp_sum_block)(xc + j0, m, store ? ec + j0 : NULL, store, acc, tops, 0);
+    if (j0 < len && len >= FL_SUM_BLOCK) {
+        /* the last FL_SUM_BLOCK entries, overlapping the blocks before: the overlap
+         * is stored again (the same values) and left out of the sums */
+        const ptrdiff_t last = len - FL_SUM_BLOCK;
+        NAME(exp_sum_block)(xc + last, m, store ? ec + last : NULL, store, acc, tops,
+                            (int)(j0 - last));
+    } else if (j0 < len) {
         REAL xt[FL_SUM_BLOCK], et[FL_SUM_BLOCK];
         const ptrdiff_t rest = len - j0;
         for (ptrdiff_t l = 0; l < FL_SUM_BLOCK; l++)
             xt[l] = l < rest ? xc[j0 + l] : -(REAL)INFINITY;
-        NAME(exp_sum_block)(xt, m, et, store, acc, tops);
+        NAME(exp_sum_block)(xt, m, et, store, acc, tops, 0);
         if (store)
             memcpy(ec + j0, et, (size_t)rest * sizeof(REAL));
     }

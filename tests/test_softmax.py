@@ -97,6 +97,36 @@ def test_long_rows_online_rescaling(name, c, dtype):
                      case(func=name, C=c, row=i, dtype=dtype, rows="_long_rows(C, seed=C)"))
 
 
+# ---- rows that end in a partial block: the last 64 entries are taken as one block that
+# overlaps the one before it, and the overlap must be summed once ------------------------
+
+def _partial_block_rows(c, seed):
+    """Rows of length c with the max, its ties and a dominant entry placed where the
+    last block overlaps the one before it (entries c - 64 .. 64 * (c // 64) - 1)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = max(c - 64, 0), max(64 * (c // 64), 1)
+    rows = [rng.normal(0.0, 2.0, c) for _ in range(4)]
+    rows[0][lo] = 9.0                         # the max in the overlap
+    rows[1][lo] = rows[1][hi - 1] = 9.0       # two tied maxima in the overlap
+    rows[1][c - 1] = 9.0                      # and a third after it
+    rows[2][(lo + hi) // 2] = 40.0            # one dominant entry: sum = 1 + tiny
+    rows[3][:] = 3.0                          # all equal: n_top = C
+    return np.stack(rows)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("c", [33, 63, 65, 100, 127, 129, 1000, 2047])
+@pytest.mark.parametrize("name", list(FUNCS))
+def test_rows_ending_in_a_partial_block(name, c, dtype):
+    x = _partial_block_rows(c, seed=c).astype(dtype)
+    fast, slow = FUNCS[name]
+    got = fast(x)
+    want = slow(x)
+    for i in range(x.shape[0]):
+        assert_close(got[i], want[i], dtype,
+                     case(func=name, C=c, row=i, dtype=dtype, rows="_partial_block_rows(C, seed=C)"))
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("c", [5000, 70000])
 def test_long_rows_sum_to_one(c, dtype):
