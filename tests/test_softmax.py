@@ -84,19 +84,6 @@ def _long_rows(c, seed):
     return np.stack(rows)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("c", [2049, 5000, 70000])
-@pytest.mark.parametrize("name", list(FUNCS))
-def test_long_rows_online_rescaling(name, c, dtype):
-    x = _long_rows(c, seed=c).astype(dtype)
-    fast, slow = FUNCS[name]
-    got = fast(x)
-    want = slow(x)
-    for i in range(x.shape[0]):
-        assert_close(got[i], want[i], dtype,
-                     case(func=name, C=c, row=i, dtype=dtype, rows="_long_rows(C, seed=C)"))
-
-
 # ---- rows that end in a partial block: the last 64 entries are taken as one block that
 # overlaps the one before it, and the overlap must be summed once ------------------------
 
@@ -114,17 +101,23 @@ def _partial_block_rows(c, seed):
     return np.stack(rows)
 
 
+ROW_SETS = {"_long_rows": _long_rows, "_partial_block_rows": _partial_block_rows}
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("c", [33, 63, 65, 100, 127, 129, 1000, 2047])
+@pytest.mark.parametrize("rows,c", [("_long_rows", c) for c in (2049, 5000, 70000)]
+                         + [("_partial_block_rows", c)
+                            for c in (33, 63, 65, 100, 127, 129, 1000, 2047)])
 @pytest.mark.parametrize("name", list(FUNCS))
-def test_rows_ending_in_a_partial_block(name, c, dtype):
-    x = _partial_block_rows(c, seed=c).astype(dtype)
+def test_rows_against_reference(name, rows, c, dtype):
+    """Long rows (online rescaling across chunks) and rows ending in a partial block."""
+    x = ROW_SETS[rows](c, seed=c).astype(dtype)
     fast, slow = FUNCS[name]
     got = fast(x)
     want = slow(x)
     for i in range(x.shape[0]):
         assert_close(got[i], want[i], dtype,
-                     case(func=name, C=c, row=i, dtype=dtype, rows="_partial_block_rows(C, seed=C)"))
+                     case(func=name, C=c, row=i, dtype=dtype, rows=f"{rows}(C, seed=C)"))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
