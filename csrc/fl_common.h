@@ -68,6 +68,9 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_SMALL_BATCH 1024
 #define FL_SMALL_BATCH_ROWS 256 /* bounds the per-row state kept on the stack */
 
+/* Rows per tile of the cross-entropy kernel for short rows with hard labels. */
+#define FL_TILE_ROWS 16
+
 static inline ptrdiff_t fl_small_batch_rows(ptrdiff_t n_cols)
 {
     const ptrdiff_t rows = FL_SMALL_BATCH / n_cols;

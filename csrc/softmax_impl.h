@@ -468,6 +468,132 @@ FL_INLINE int NAME(row_target_at)(NAME(row_target) *rt, const fl_class_target *t
     return 1;
 }
 
+/*
+ * Cross-entropy with hard labels on short rows (n <= FL_SMALL_ROW), FL_TILE_ROWS rows
+ * (rows <= FL_TILE_ROWS) at a time. The tile is transposed, xt[j][r], so that every
+ * per-row step (the max, the split sum, the log, the label's terms) runs in vector code
+ * across the rows instead of in scalar code along a row of a few entries. Same
+ * arithmetic as row_pass + ce_finish; a row with an inf or a NaN is redone by the
+ * scalar limit code. Returns the sum of the tile's losses, added in row order.
+ */
+FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_t rows,
+                                     ptrdiff_t n, const fl_class_target *tg,
+                                     const fl_class_options *opt, double w_sum, double coef,
+                                     REAL *restrict row_loss, REAL *restrict grad)
+{
+    enum { T = FL_TILE_ROWS };
+    REAL xt[FL_SMALL_ROW][T], et[FL_SMALL_ROW][T];
+    REAL m[T], one_top[T];
+    double below[T], d[T], x_y[T], w_y[T], loss[T], alpha[T], gy[T];
+    int live[T];
+    ptrdiff_t y[T];
+    const double eps = opt->label_smoothing, eps_c = eps / (double)n;
+    const double *restrict w = opt->weight;
+
+    for (ptrdiff_t r = 0; r < T; r++) {
+        const REAL *xr = x + (i0 + (r < rows ? r : 0)) * n;  /* past the tile: row 0 */
+        for (ptrdiff_t j = 0; j < n; j++)
+            xt[j][r] = xr[j];
+        const int64_t label = fl_label_at(tg, i0 + (r < rows ? r : 0));
+        live[r] = r < rows && label != tg->ignore_index;
+        y[r] = live[r] ? (ptrdiff_t)label : 0;
+        x_y[r] = (double)xr[y[r]];
+        w_y[r] = w[y[r]];
+    }
+    FL_SIMD
+    for (int r = 0; r < T; r++)
+        m[r] = xt[0][r];
+    for (ptrdiff_t j = 1; j < n; j++) {
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            m[r] = xt[j][r] > m[r] ? xt[j][r] : m[r];
+    }
+    FL_SIMD
+    for (int r = 0; r < T; r++) {
+        below[r] = 0.0;
+        one_top[r] = 0;
+        d[r] = 0.0;
+    }
+    for (ptrdiff_t j = 0; j < n; j++) {
+        FL_SIMD
+        for (int r = 0; r < T; r++) {
+            const REAL v = xt[j][r];
+            const REAL e = EXP(v - m[r]);
+            et[j][r] = e;
+            /* a NaN entry fails v >= m and makes below NaN */
+            below[r] += v >= m[r] ? 0.0 : (double)e;
+            one_top[r] += v >= m[r] ? (REAL)1 : (REAL)0;
+        }
+    }
+    for (ptrdiff_t j = 0; j < n && eps > 0; j++) {
+        const double wj = w[j];
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            d[r] += wj * ((double)m[r] - (double)xt[j][r]);
+    }
+    const double b_scale = 1.0 - eps;
+    FL_SIMD
+    for (int r = 0; r < T; r++) {
+        const double n_top = (double)one_top[r];
+        const double s_minus_1 = below[r] + (n_top - 1.0);
+        const double S = below[r] + n_top;
+        const double l1p = fl_log1p_unit(s_minus_1 < 0.5 ? s_minus_1 : 0.0);
+        const double l = fl_log(S > 1.5 ? S : 1.5);
+        const double ls = s_minus_1 < 0.5 ? l1p : l;
+        const double inv_S = 1.0 / S;
+        const double b_y = b_scale * w_y[r];
+        const double A = b_y + eps_c * w_sum;
+        const double by = b_y + eps_c * w_y[r];
+        loss[r] = b_y * (((double)m[r] - x_y[r]) + ls) + eps_c * (d[r] + w_sum * ls);
+        alpha[r] = coef * A * inv_S;
+        /* the label's entry, A p_y - b_y; when x_y is the max, p_y = 1/S and
+         * A/S - b_y = ((A - b_y) - b_y (S - 1)) / S does not cancel */
+        gy[r] = (double)m[r] == x_y[r]
+                    ? coef * (eps_c * (w_sum - w_y[r]) - by * s_minus_1) * inv_S
+                    : 0.0;
+    }
+    /* the gradient, still transposed; the label's entry is set below */
+    REAL e_y[T];
+    for (int r = 0; r < T; r++)
+        e_y[r] = et[y[r]][r];
+    const double be = coef * eps_c;
+    for (ptrdiff_t j = 0; j < n && grad; j++) {
+        const double bw = be * w[j];
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            et[j][r] = (REAL)(alpha[r] * (double)et[j][r] - bw);
+    }
+    double acc = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const ptrdiff_t i = i0 + r;
+        REAL *restrict g = grad ? grad + i * n : NULL;
+        double lr = 0.0;
+        const int finite = fabs((double)m[r]) < INFINITY && !isnan(below[r] + d[r]);
+        if (!live[r]) {
+            if (g)
+                memset(g, 0, (size_t)n * sizeof(REAL));
+        } else if (!finite) {
+            NAME(row_target) rt;
+            NAME(row_target_at)(&rt, tg, opt, i, n);
+            lr = NAME(ce_row_limits)(x + i * n, n, &rt, coef, g);
+        } else {
+            lr = loss[r];
+            if (g) {
+                for (ptrdiff_t j = 0; j < n; j++)
+                    g[j] = et[j][r];
+                const double by = b_scale * w_y[r] + eps_c * w_y[r];
+                g[y[r]] = (REAL)((double)m[r] == x_y[r]
+                                     ? gy[r]
+                                     : alpha[r] * (double)e_y[r] - coef * by);
+            }
+        }
+        if (row_loss)
+            row_loss[i] = (REAL)lr;
+        acc += lr;
+    }
+    return acc;
+}
+
 FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t r1,
                                     ptrdiff_t n_cols, const fl_class_target *tg,
                                     const fl_class_options *opt, double w_sum, double coef,
@@ -475,6 +601,14 @@ FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t 
 {
     REAL chunk_max[FL_MAX_CHUNKS];
     double acc = 0.0;
+    if (n_cols <= FL_SMALL_ROW && tg->labels) {
+        for (ptrdiff_t i0 = r0; i0 < r1; i0 += FL_TILE_ROWS) {
+            const ptrdiff_t rows = r1 - i0 < FL_TILE_ROWS ? r1 - i0 : FL_TILE_ROWS;
+            acc += NAME(ce_label_tile)(logits, i0, rows, n_cols, tg, opt, w_sum, coef,
+                                       row_loss, grad);
+        }
+        return acc;
+    }
     if (n_cols <= FL_SMALL_ROW) {
         REAL scratch[FL_SMALL_BATCH];
         fl_row_stats stats[FL_SMALL_BATCH_ROWS];
