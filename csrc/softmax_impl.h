@@ -484,20 +484,26 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     enum { T = FL_TILE_ROWS };
     REAL xt[FL_SMALL_ROW][T], et[FL_SMALL_ROW][T];
     REAL m[T], one_top[T];
-    double below[T], d[T], x_y[T], w_y[T], loss[T], alpha[T], gy[T];
+    double below[T], d[T], x_y[T], w_y[T], loss[T], alpha[T];
+    REAL gy[T];
     int live[T];
     ptrdiff_t y[T];
     const double eps = opt->label_smoothing, eps_c = eps / (double)n;
     const double *restrict w = opt->weight;
 
+    /* rows past the end of a short tile repeat the first row, ignored */
     for (ptrdiff_t r = 0; r < T; r++) {
-        const REAL *xr = x + (i0 + (r < rows ? r : 0)) * n;  /* past the tile: row 0 */
+        const REAL *restrict xr = x + (i0 + (r < rows ? r : 0)) * n;
         for (ptrdiff_t j = 0; j < n; j++)
             xt[j][r] = xr[j];
-        const int64_t label = fl_label_at(tg, i0 + (r < rows ? r : 0));
+    }
+    for (ptrdiff_t r = 0; r < T; r++) {
+        const ptrdiff_t i = i0 + (r < rows ? r : 0);
+        const int64_t label = tg->labels_int64 ? ((const int64_t *)tg->labels)[i]
+                                               : ((const int32_t *)tg->labels)[i];
         live[r] = r < rows && label != tg->ignore_index;
         y[r] = live[r] ? (ptrdiff_t)label : 0;
-        x_y[r] = (double)xr[y[r]];
+        x_y[r] = (double)x[i * n + y[r]];
         w_y[r] = w[y[r]];
     }
     FL_SIMD
@@ -514,16 +520,24 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
         one_top[r] = 0;
         d[r] = 0.0;
     }
-    for (ptrdiff_t j = 0; j < n; j++) {
-        FL_SIMD
-        for (int r = 0; r < T; r++) {
-            const REAL v = xt[j][r];
-            const REAL e = EXP(v - m[r]);
-            et[j][r] = e;
-            /* a NaN entry fails v >= m and makes below NaN */
-            below[r] += v >= m[r] ? 0.0 : (double)e;
-            one_top[r] += v >= m[r] ? (REAL)1 : (REAL)0;
+    /* FL_SUM_RUN terms per row in REAL, then into double, as in exp_sum */
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += FL_SUM_RUN) {
+        const ptrdiff_t j1 = j0 + FL_SUM_RUN < n ? j0 + FL_SUM_RUN : n;
+        REAL part[T] = {0};
+        for (ptrdiff_t j = j0; j < j1; j++) {
+            FL_SIMD
+            for (int r = 0; r < T; r++) {
+                const REAL v = xt[j][r];
+                const REAL e = EXP(v - m[r]);
+                et[j][r] = e;
+                /* a NaN entry fails v >= m and makes below NaN */
+                part[r] = part[r] + (v >= m[r] ? (REAL)0 : e);
+                one_top[r] = one_top[r] + (v >= m[r] ? (REAL)1 : (REAL)0);
+            }
         }
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            below[r] += (double)part[r];
     }
     for (ptrdiff_t j = 0; j < n && eps > 0; j++) {
         const double wj = w[j];
@@ -532,14 +546,18 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
             d[r] += wj * ((double)m[r] - (double)xt[j][r]);
     }
     const double b_scale = 1.0 - eps;
+    REAL e_y[T];
+    for (int r = 0; r < T; r++)
+        e_y[r] = et[y[r]][r];
     FL_SIMD
     for (int r = 0; r < T; r++) {
         const double n_top = (double)one_top[r];
         const double s_minus_1 = below[r] + (n_top - 1.0);
         const double S = below[r] + n_top;
-        const double l1p = fl_log1p_unit(s_minus_1 < 0.5 ? s_minus_1 : 0.0);
-        const double l = fl_log(S > 1.5 ? S : 1.5);
-        const double ls = s_minus_1 < 0.5 ? l1p : l;
+        /* log1p(s - 1) for every s: log(u) (s - 1) / (u - 1) with u = 1 + (s - 1)
+         * cancels the rounding of u */
+        const double u = 1.0 + s_minus_1;
+        const double ls = u == 1.0 ? s_minus_1 : fl_log(u) * (s_minus_1 / (u - 1.0));
         const double inv_S = 1.0 / S;
         const double b_y = b_scale * w_y[r];
         const double A = b_y + eps_c * w_sum;
@@ -548,14 +566,11 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
         alpha[r] = coef * A * inv_S;
         /* the label's entry, A p_y - b_y; when x_y is the max, p_y = 1/S and
          * A/S - b_y = ((A - b_y) - b_y (S - 1)) / S does not cancel */
-        gy[r] = (double)m[r] == x_y[r]
-                    ? coef * (eps_c * (w_sum - w_y[r]) - by * s_minus_1) * inv_S
-                    : 0.0;
+        gy[r] = (REAL)((double)m[r] == x_y[r]
+                           ? coef * (eps_c * (w_sum - w_y[r]) - by * s_minus_1) * inv_S
+                           : alpha[r] * (double)e_y[r] - coef * by);
     }
     /* the gradient, still transposed; the label's entry is set below */
-    REAL e_y[T];
-    for (int r = 0; r < T; r++)
-        e_y[r] = et[y[r]][r];
     const double be = coef * eps_c;
     for (ptrdiff_t j = 0; j < n && grad; j++) {
         const double bw = be * w[j];
@@ -581,10 +596,7 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
             if (g) {
                 for (ptrdiff_t j = 0; j < n; j++)
                     g[j] = et[j][r];
-                const double by = b_scale * w_y[r] + eps_c * w_y[r];
-                g[y[r]] = (REAL)((double)m[r] == x_y[r]
-                                     ? gy[r]
-                                     : alpha[r] * (double)e_y[r] - coef * by);
+                g[y[r]] = gy[r];
             }
         }
         if (row_loss)
