@@ -492,10 +492,14 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     const double *restrict w = opt->weight;
 
     /* rows past the end of a short tile repeat the first row, ignored */
-    for (ptrdiff_t r = 0; r < T; r++) {
-        const REAL *restrict xr = x + (i0 + (r < rows ? r : 0)) * n;
-        for (ptrdiff_t j = 0; j < n; j++)
-            xt[j][r] = xr[j];
+    int off[T];
+    for (int r = 0; r < T; r++)
+        off[r] = (int)((r < rows ? r : 0) * n);
+    const REAL *restrict xb = x + i0 * n;
+    for (ptrdiff_t j = 0; j < n; j++) {
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            xt[j][r] = xb[off[r] + j];
     }
     for (ptrdiff_t r = 0; r < T; r++) {
         const ptrdiff_t i = i0 + (r < rows ? r : 0);
