@@ -68,6 +68,14 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_SMALL_BATCH 1024
 #define FL_SMALL_BATCH_ROWS 256 /* bounds the per-row state kept on the stack */
 
+/* Elements of size `size` from p to the next 64-byte boundary (0 when p is on one, or
+ * when p is not aligned to `size` and no element boundary meets it). */
+static inline ptrdiff_t fl_misalignment(const void *p, size_t size)
+{
+    const uintptr_t a = (uintptr_t)p;
+    return a % size != 0 ? 0 : (ptrdiff_t)((64 - a % 64) % 64 / size);
+}
+
 /* Rows per tile of the cross-entropy kernel for short rows with hard labels. */
 #define FL_TILE_ROWS 16
 
