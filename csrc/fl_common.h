@@ -68,21 +68,21 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_SMALL_BATCH 1024
 #define FL_SMALL_BATCH_ROWS 256 /* bounds the per-row state kept on the stack */
 
+static inline ptrdiff_t fl_small_batch_rows(ptrdiff_t n_cols)
+{
+    const ptrdiff_t rows = FL_SMALL_BATCH / n_cols;
+    return rows < FL_SMALL_BATCH_ROWS ? rows : FL_SMALL_BATCH_ROWS;
+}
+
+/* Rows per tile of the cross-entropy kernel for short rows with hard labels. */
+#define FL_TILE_ROWS 16
+
 /* Elements of size `size` from p to the next 64-byte boundary (0 when p is on one, or
  * when p is not aligned to `size` and no element boundary meets it). */
 static inline ptrdiff_t fl_misalignment(const void *p, size_t size)
 {
     const uintptr_t a = (uintptr_t)p;
     return a % size != 0 ? 0 : (ptrdiff_t)((64 - a % 64) % 64 / size);
-}
-
-/* Rows per tile of the cross-entropy kernel for short rows with hard labels. */
-#define FL_TILE_ROWS 16
-
-static inline ptrdiff_t fl_small_batch_rows(ptrdiff_t n_cols)
-{
-    const ptrdiff_t rows = FL_SMALL_BATCH / n_cols;
-    return rows < FL_SMALL_BATCH_ROWS ? rows : FL_SMALL_BATCH_ROWS;
 }
 
 /* Work of a row kernel in element equivalents: each row also costs about as much as
@@ -321,8 +321,9 @@ static inline double fl_expm1_nonpos(double x)
  * below 2e-9 and 6e-19 relative). Subnormal x is scaled into the normal range first;
  * log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, log(NaN) = NaN.
  * Measured over the whole range (tests/test_fast_exp.py): <= 2 ulp in both types.
- * log1p(x) for x in [-1, 1] uses u = 1 + x and log1p(x) = log(u) * x / (u - 1), which
- * cancels the rounding error of u (exact when u == 1: log1p(x) = x).
+ * log1p(x) for x in [-1, 64] (the softmax kernels take log1p(S - 1) of sums S of up
+ * to 32 exponentials) uses u = 1 + x and log1p(x) = log(u) * x / (u - 1), which cancels
+ * the rounding error of u (exact when u == 1: log1p(x) = x); within 4 ulp there.
  */
 static inline float fl_logf(float x)
 {

@@ -69,7 +69,7 @@ def exp(const floating[::1] x, floating[::1] out, bint nonpositive=False):
 
 def log(const floating[::1] x, floating[::1] out, bint log1p=False):
     """The vectorizable log of the kernels, elementwise (for accuracy tests).
-    log1p=True: log(1 + x), valid for x in [-1, 1]."""
+    log1p=True: log(1 + x), valid for x in [-1, 64]."""
     cdef Py_ssize_t n = x.shape[0]
     if n == 0:
         return
