@@ -472,29 +472,23 @@ FL_INLINE int NAME(row_target_at)(NAME(row_target) *rt, const fl_class_target *t
 }
 
 /*
- * Cross-entropy with hard labels on short rows (n <= FL_SMALL_ROW), FL_TILE_ROWS rows
- * (rows <= FL_TILE_ROWS) at a time. The tile is transposed, xt[j][r], so that every
- * per-row step (the max, the split sum, the log, the label's terms) runs in vector code
- * across the rows instead of in scalar code along a row of a few entries. Same
- * arithmetic as row_pass + ce_finish; a row with an inf or a NaN is redone by the
- * scalar limit code. Returns the sum of the tile's losses, added in row order.
+ * Short rows (n <= FL_SMALL_ROW), FL_TILE_ROWS rows at a time (rows <= FL_TILE_ROWS):
+ * the tile is transposed, xt[j][r], so that every per-row step (the max, the split
+ * sum, the log, the outputs) runs in vector code across the rows instead of in scalar
+ * code along a row of a few entries. tile_pass fills xt, the row maxima m, et = exp(xt
+ * - m) and the split sums, with the arithmetic of row_pass; rows past `rows` repeat
+ * the tile's first row.
  */
-FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_t rows,
-                                     ptrdiff_t n, const fl_class_target *tg,
-                                     const fl_class_options *opt, double w_sum, double coef,
-                                     REAL *restrict row_loss, REAL *restrict grad)
+typedef struct NAME(tile) {
+    REAL xt[FL_SMALL_ROW][FL_TILE_ROWS], et[FL_SMALL_ROW][FL_TILE_ROWS];
+    REAL m[FL_TILE_ROWS], one_top[FL_TILE_ROWS];
+    double below[FL_TILE_ROWS];
+} NAME(tile);
+
+FL_INLINE void NAME(tile_pass)(NAME(tile) *restrict tl, const REAL *restrict x, ptrdiff_t i0,
+                               ptrdiff_t rows, ptrdiff_t n)
 {
     enum { T = FL_TILE_ROWS };
-    REAL xt[FL_SMALL_ROW][T], et[FL_SMALL_ROW][T];
-    REAL m[T], one_top[T];
-    double below[T], d[T], x_y[T], w_y[T], loss[T], alpha[T];
-    REAL gy[T];
-    int live[T];
-    ptrdiff_t y[T];
-    const double eps = opt->label_smoothing, eps_c = eps / (double)n;
-    const double *restrict w = opt->weight;
-
-    /* rows past the end of a short tile repeat the first row, ignored */
     int off[T];
     for (int r = 0; r < T; r++)
         off[r] = (int)((r < rows ? r : 0) * n);
@@ -502,30 +496,20 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     for (ptrdiff_t j = 0; j < n; j++) {
         FL_SIMD
         for (int r = 0; r < T; r++)
-            xt[j][r] = xb[off[r] + j];
-    }
-    for (ptrdiff_t r = 0; r < T; r++) {
-        const ptrdiff_t i = i0 + (r < rows ? r : 0);
-        const int64_t label = tg->labels_int64 ? ((const int64_t *)tg->labels)[i]
-                                               : ((const int32_t *)tg->labels)[i];
-        live[r] = r < rows && label != tg->ignore_index;
-        y[r] = live[r] ? (ptrdiff_t)label : 0;
-        x_y[r] = (double)x[i * n + y[r]];
-        w_y[r] = w[y[r]];
+            tl->xt[j][r] = xb[off[r] + j];
     }
     FL_SIMD
     for (int r = 0; r < T; r++)
-        m[r] = xt[0][r];
+        tl->m[r] = tl->xt[0][r];
     for (ptrdiff_t j = 1; j < n; j++) {
         FL_SIMD
         for (int r = 0; r < T; r++)
-            m[r] = xt[j][r] > m[r] ? xt[j][r] : m[r];
+            tl->m[r] = tl->xt[j][r] > tl->m[r] ? tl->xt[j][r] : tl->m[r];
     }
     FL_SIMD
     for (int r = 0; r < T; r++) {
-        below[r] = 0.0;
-        one_top[r] = 0;
-        d[r] = 0.0;
+        tl->below[r] = 0.0;
+        tl->one_top[r] = 0;
     }
     /* FL_SUM_RUN terms per row in REAL, then into double, as in exp_sum */
     for (ptrdiff_t j0 = 0; j0 < n; j0 += FL_SUM_RUN) {
@@ -534,43 +518,83 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
         for (ptrdiff_t j = j0; j < j1; j++) {
             FL_SIMD
             for (int r = 0; r < T; r++) {
-                const REAL v = xt[j][r];
-                const REAL e = EXP(v - m[r]);
-                et[j][r] = e;
+                const REAL v = tl->xt[j][r];
+                const REAL e = EXP(v - tl->m[r]);
+                tl->et[j][r] = e;
                 /* a NaN entry fails v >= m and makes below NaN */
-                part[r] = part[r] + (v >= m[r] ? (REAL)0 : e);
-                one_top[r] = one_top[r] + (v >= m[r] ? (REAL)1 : (REAL)0);
+                part[r] = part[r] + (v >= tl->m[r] ? (REAL)0 : e);
+                tl->one_top[r] = tl->one_top[r] + (v >= tl->m[r] ? (REAL)1 : (REAL)0);
             }
         }
         FL_SIMD
         for (int r = 0; r < T; r++)
-            below[r] += (double)part[r];
+            tl->below[r] += (double)part[r];
     }
+}
+
+/* A tile row is finite when its max is and its sum is not NaN (see row_pass). */
+FL_INLINE int NAME(tile_row_finite)(const NAME(tile) *tl, int r, double d)
+{
+    return fabs((double)tl->m[r]) < INFINITY && !isnan(tl->below[r] + d);
+}
+
+/*
+ * Cross-entropy with hard labels on a tile of short rows: same arithmetic as row_pass
+ * + ce_finish; a row with an inf or a NaN is redone by the scalar limit code. Returns
+ * the sum of the tile's losses, added in row order.
+ */
+FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_t rows,
+                                     ptrdiff_t n, const fl_class_target *tg,
+                                     const fl_class_options *opt, double w_sum, double coef,
+                                     REAL *restrict row_loss, REAL *restrict grad)
+{
+    enum { T = FL_TILE_ROWS };
+    NAME(tile) tl;
+    double d[T], x_y[T], w_y[T], loss[T], alpha[T];
+    REAL gy[T];
+    int live[T];
+    ptrdiff_t y[T];
+    const double eps = opt->label_smoothing, eps_c = eps / (double)n;
+    const double *restrict w = opt->weight;
+
+    NAME(tile_pass)(&tl, x, i0, rows, n);
+    for (ptrdiff_t r = 0; r < T; r++) {
+        const ptrdiff_t i = i0 + (r < rows ? r : 0);
+        const int64_t label = tg->labels_int64 ? ((const int64_t *)tg->labels)[i]
+                                               : ((const int32_t *)tg->labels)[i];
+        live[r] = r < rows && label != tg->ignore_index;
+        y[r] = live[r] ? (ptrdiff_t)label : 0;
+        x_y[r] = (double)tl.xt[y[r]][r];
+        w_y[r] = w[y[r]];
+    }
+    FL_SIMD
+    for (int r = 0; r < T; r++)
+        d[r] = 0.0;
     for (ptrdiff_t j = 0; j < n && eps > 0; j++) {
         const double wj = w[j];
         FL_SIMD
         for (int r = 0; r < T; r++)
-            d[r] += wj * ((double)m[r] - (double)xt[j][r]);
+            d[r] += wj * ((double)tl.m[r] - (double)tl.xt[j][r]);
     }
     const double b_scale = 1.0 - eps;
     REAL e_y[T];
     for (int r = 0; r < T; r++)
-        e_y[r] = et[y[r]][r];
+        e_y[r] = tl.et[y[r]][r];
     FL_SIMD
     for (int r = 0; r < T; r++) {
-        const double n_top = (double)one_top[r];
-        const double s_minus_1 = below[r] + (n_top - 1.0);
-        const double S = below[r] + n_top;
+        const double n_top = (double)tl.one_top[r];
+        const double s_minus_1 = tl.below[r] + (n_top - 1.0);
+        const double S = tl.below[r] + n_top;
         const double ls = fl_log1p_unit(s_minus_1);  /* s - 1 < FL_SMALL_ROW */
         const double inv_S = 1.0 / S;
         const double b_y = b_scale * w_y[r];
         const double A = b_y + eps_c * w_sum;
         const double by = b_y + eps_c * w_y[r];
-        loss[r] = b_y * (((double)m[r] - x_y[r]) + ls) + eps_c * (d[r] + w_sum * ls);
+        loss[r] = b_y * (((double)tl.m[r] - x_y[r]) + ls) + eps_c * (d[r] + w_sum * ls);
         alpha[r] = coef * A * inv_S;
         /* the label's entry, A p_y - b_y; when x_y is the max, p_y = 1/S and
          * A/S - b_y = ((A - b_y) - b_y (S - 1)) / S does not cancel */
-        gy[r] = (REAL)((double)m[r] == x_y[r]
+        gy[r] = (REAL)((double)tl.m[r] == x_y[r]
                            ? coef * (eps_c * (w_sum - w_y[r]) - by * s_minus_1) * inv_S
                            : alpha[r] * (double)e_y[r] - coef * by);
     }
@@ -580,14 +604,14 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
         const double bw = be * w[j];
         FL_SIMD
         for (int r = 0; r < T; r++)
-            et[j][r] = (REAL)(alpha[r] * (double)et[j][r] - bw);
+            tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r] - bw);
     }
     double acc = 0.0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const ptrdiff_t i = i0 + r;
         REAL *restrict g = grad ? grad + i * n : NULL;
         double lr = 0.0;
-        const int finite = fabs((double)m[r]) < INFINITY && !isnan(below[r] + d[r]);
+        const int finite = NAME(tile_row_finite)(&tl, (int)r, d[r]);
         if (!live[r]) {
             if (g)
                 memset(g, 0, (size_t)n * sizeof(REAL));
@@ -599,7 +623,7 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
             lr = loss[r];
             if (g) {
                 for (ptrdiff_t j = 0; j < n; j++)
-                    g[j] = et[j][r];
+                    g[j] = tl.et[j][r];
                 g[y[r]] = gy[r];
             }
         }
@@ -851,25 +875,59 @@ FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const f
     }
 }
 
+/* softmax, log_softmax or logsumexp of a tile of short rows (see tile_pass), with the
+ * arithmetic of softmax_finish; a row with an inf or a NaN goes through its limit code. */
+FL_INLINE void NAME(softmax_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_t rows,
+                                  ptrdiff_t n, REAL *restrict out_all, int what)
+{
+    enum { T = FL_TILE_ROWS };
+    NAME(tile) tl;
+    double log_s[T], scale[T];
+    NAME(tile_pass)(&tl, x, i0, rows, n);
+    FL_SIMD
+    for (int r = 0; r < T; r++) {
+        const double n_top = (double)tl.one_top[r];
+        log_s[r] = fl_log1p_unit(tl.below[r] + (n_top - 1.0));  /* s - 1 < FL_SMALL_ROW */
+        scale[r] = 1.0 / (tl.below[r] + n_top);
+    }
+    if (what == NAME(OUT_SOFTMAX)) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            FL_SIMD
+            for (int r = 0; r < T; r++)
+                tl.et[j][r] = (REAL)((double)tl.et[j][r] * scale[r]);
+        }
+    } else if (what == NAME(OUT_LOG_SOFTMAX)) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            FL_SIMD
+            for (int r = 0; r < T; r++)
+                tl.et[j][r] = (tl.xt[j][r] - tl.m[r]) - (REAL)log_s[r];
+        }
+    }
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const ptrdiff_t i = i0 + r;
+        if (!NAME(tile_row_finite)(&tl, (int)r, 0.0)) {
+            const fl_row_stats limits = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0};
+            NAME(softmax_finish)(x + i * n, n, &limits,
+                                 out_all + (what == NAME(OUT_LSE) ? i : i * n), NULL, what);
+        } else if (what == NAME(OUT_LSE)) {
+            out_all[i] = (REAL)((double)tl.m[r] + log_s[r]);
+        } else {
+            REAL *restrict out = out_all + i * n;
+            for (ptrdiff_t j = 0; j < n; j++)
+                out[j] = tl.et[j][r];
+        }
+    }
+}
+
 FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_t r1,
                                        ptrdiff_t n, REAL *out_all, int what)
 {
     REAL chunk_max[FL_MAX_CHUNKS];
     const ptrdiff_t out_stride = what == NAME(OUT_LSE) ? 1 : n;
     if (n <= FL_SMALL_ROW) {
-        REAL scratch[FL_SMALL_BATCH];
-        fl_row_stats stats[FL_SMALL_BATCH_ROWS];
-        const ptrdiff_t batch = fl_small_batch_rows(n);
-        for (ptrdiff_t i0 = r0; i0 < r1; i0 += batch) {
-            const ptrdiff_t rows = r1 - i0 < batch ? r1 - i0 : batch;
-            REAL *e = what == NAME(OUT_SOFTMAX) ? out_all + i0 * n : scratch;
-            NAME(small_rows_pass)(x_all + i0 * n, rows, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
-                                  e, stats);
-            for (ptrdiff_t r = 0; r < rows; r++) {
-                chunk_max[0] = (REAL)stats[r].m;
-                NAME(softmax_finish)(x_all + (i0 + r) * n, n, &stats[r],
-                                     out_all + (i0 + r) * out_stride, chunk_max, what);
-            }
+        for (ptrdiff_t i0 = r0; i0 < r1; i0 += FL_TILE_ROWS) {
+            const ptrdiff_t rows = r1 - i0 < FL_TILE_ROWS ? r1 - i0 : FL_TILE_ROWS;
+            NAME(softmax_tile)(x_all, i0, rows, n, out_all, what);
         }
         return;
     }
