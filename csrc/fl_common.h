@@ -62,19 +62,9 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_CHUNK 2048
 #define FL_MAX_CHUNKS 512
 
-/* Rows of at most FL_SMALL_ROW entries are processed FL_SMALL_BATCH entries at a time
- * (see small_rows_pass in softmax_impl.h). */
+/* Rows of at most FL_SMALL_ROW entries go through the tiled kernels of softmax_impl.h,
+ * FL_TILE_ROWS rows at a time. */
 #define FL_SMALL_ROW 32
-#define FL_SMALL_BATCH 1024
-#define FL_SMALL_BATCH_ROWS 256 /* bounds the per-row state kept on the stack */
-
-static inline ptrdiff_t fl_small_batch_rows(ptrdiff_t n_cols)
-{
-    const ptrdiff_t rows = FL_SMALL_BATCH / n_cols;
-    return rows < FL_SMALL_BATCH_ROWS ? rows : FL_SMALL_BATCH_ROWS;
-}
-
-/* Rows per tile of the cross-entropy kernel for short rows with hard labels. */
 #define FL_TILE_ROWS 16
 
 /* Elements of size `size` from p to the next 64-byte boundary (0 when p is on one, or

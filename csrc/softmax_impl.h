@@ -152,20 +152,6 @@ FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
     return s_minus_1 < 0.5 ? log1p(s_minus_1) : log(s->below + s->n_top);
 }
 
-/* The same for a batch of short rows at once, in vector code: a libm call per row
- * would cost more than the rest of a short row. */
-FL_INLINE void NAME(log_sums)(fl_row_stats *restrict stats, ptrdiff_t n_rows)
-{
-    double s_minus_1[FL_SMALL_BATCH_ROWS], log_s[FL_SMALL_BATCH_ROWS];
-    for (ptrdiff_t r = 0; r < n_rows; r++)
-        s_minus_1[r] = stats[r].below + (stats[r].n_top - 1.0);
-    FL_SIMD
-    for (ptrdiff_t r = 0; r < n_rows; r++)
-        log_s[r] = fl_log1p_unit(s_minus_1[r]);  /* s - 1 < FL_SMALL_ROW: in its range */
-    for (ptrdiff_t r = 0; r < n_rows; r++)
-        stats[r].log_s = log_s[r];
-}
-
 /*
  * One pass over a row: max, the split sum of exp (see fl_row_stats), and d = sum_j
  * c_j (m - x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT
@@ -248,61 +234,6 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         s.log_s = NAME(log_sum)(&s);
     return s;
 }
-
-/*
- * The pass of row_pass for a batch of short rows (n <= FL_SMALL_ROW): vectorizing along
- * a row of a few entries spends more on loop set-up and horizontal sums than on work,
- * so the exps of the whole batch are taken as one flat array and the rest is scalar.
- * e (n_rows x n) receives exp(x - row max); t, when used, is n_rows x n.
- */
-FL_INLINE void NAME(small_rows_pass)(const REAL *restrict x, ptrdiff_t n_rows, ptrdiff_t n,
-                                     int mode, const double *restrict w,
-                                     const REAL *restrict t, double a, double b,
-                                     REAL *restrict e, fl_row_stats *restrict stats)
-{
-    for (ptrdiff_t r = 0; r < n_rows; r++) {
-        const REAL *xr = x + r * n;
-        REAL m = xr[0];
-        for (ptrdiff_t j = 1; j < n; j++)
-            m = xr[j] > m ? xr[j] : m;
-        stats[r].m = m;
-        for (ptrdiff_t j = 0; j < n; j++)
-            e[r * n + j] = xr[j] - m;
-    }
-    FL_SIMD
-    for (ptrdiff_t k = 0; k < n_rows * n; k++)
-        e[k] = EXP(e[k]);
-    for (ptrdiff_t r = 0; r < n_rows; r++) {
-        const REAL *xr = x + r * n, *er = e + r * n;
-        const REAL m = (REAL)stats[r].m;
-        double below = 0.0, top = 0.0, d = 0.0, cs = 0.0;
-        for (ptrdiff_t j = 0; j < n; j++) {
-            /* selects, not branches: where the max sits is not predictable */
-            below += xr[j] < m ? (double)er[j] : 0.0;
-            top += xr[j] < m ? 0.0 : (double)er[j];  /* 1 per entry equal to m; NaN */
-        }
-        if (mode == NAME(C_WEIGHT)) {
-            for (ptrdiff_t j = 0; j < n; j++) {
-                d += w[j] * ((double)m - (double)xr[j]);
-                cs += w[j];
-            }
-        } else if (mode == NAME(C_SOFT)) {
-            const REAL *tr = t + r * n;
-            for (ptrdiff_t j = 0; j < n; j++) {
-                const double c = w[j] * (a * (double)tr[j] + b);
-                d += c * ((double)m - (double)xr[j]);
-                cs += c;
-            }
-        }
-        stats[r].below = below;
-        stats[r].n_top = top;
-        stats[r].d = d;
-        stats[r].c_sum = cs;
-        stats[r].finite = fabs((double)m) < INFINITY && !isnan(below + top + d);
-    }
-    NAME(log_sums)(stats, n_rows);
-}
-
 
 /* The exact limits for a row with inf or NaN entries (scalar code, libm). */
 static fl_row_limits NAME(row_limits)(const REAL *x, ptrdiff_t n)
@@ -634,6 +565,71 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     return acc;
 }
 
+/* Cross-entropy with target distributions on a tile of short rows, as ce_label_tile:
+ * c_j = w_j ((1 - eps) t_j + eps / C), loss = sum_j c_j (m - x_j) + A log(sum), and
+ * the gradient coef (A p_j - c_j) with A = sum_j c_j. */
+FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_t rows,
+                                    ptrdiff_t n, const fl_class_target *tg,
+                                    const fl_class_options *opt, double coef,
+                                    REAL *restrict row_loss, REAL *restrict grad)
+{
+    enum { T = FL_TILE_ROWS };
+    NAME(tile) tl;
+    double d[T], A[T], loss[T], alpha[T];
+    int off[T];
+    const double a = 1.0 - opt->label_smoothing, b = opt->label_smoothing / (double)n;
+    const double *restrict w = opt->weight;
+    const REAL *restrict tb = (const REAL *)tg->probs + i0 * n;
+    NAME(tile_pass)(&tl, x, i0, rows, n);
+    for (int r = 0; r < T; r++) {
+        off[r] = (int)((r < rows ? r : 0) * n);
+        d[r] = 0.0;
+        A[r] = 0.0;
+    }
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const double wj = w[j];
+        FL_SIMD
+        for (int r = 0; r < T; r++) {
+            const double c = wj * (a * (double)tb[off[r] + j] + b);
+            d[r] += c * ((double)tl.m[r] - (double)tl.xt[j][r]);
+            A[r] += c;
+        }
+    }
+    FL_SIMD
+    for (int r = 0; r < T; r++) {
+        const double n_top = (double)tl.one_top[r];
+        const double ls = fl_log1p_unit(tl.below[r] + (n_top - 1.0));  /* s - 1 < FL_SMALL_ROW */
+        loss[r] = d[r] + A[r] * ls;
+        alpha[r] = coef * A[r] / (tl.below[r] + n_top);
+    }
+    for (ptrdiff_t j = 0; j < n && grad; j++) {
+        const double cw = coef * w[j];
+        FL_SIMD
+        for (int r = 0; r < T; r++)
+            tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r]
+                                 - cw * (a * (double)tb[off[r] + j] + b));
+    }
+    double acc = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const ptrdiff_t i = i0 + r;
+        REAL *restrict g = grad ? grad + i * n : NULL;
+        double lr;
+        if (!NAME(tile_row_finite)(&tl, (int)r, d[r])) {
+            NAME(row_target) rt;
+            NAME(row_target_at)(&rt, tg, opt, i, n);
+            lr = NAME(ce_row_limits)(x + i * n, n, &rt, coef, g);
+        } else {
+            lr = loss[r];
+            for (ptrdiff_t j = 0; g && j < n; j++)
+                g[j] = tl.et[j][r];
+        }
+        if (row_loss)
+            row_loss[i] = (REAL)lr;
+        acc += lr;
+    }
+    return acc;
+}
+
 FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t r1,
                                     ptrdiff_t n_cols, const fl_class_target *tg,
                                     const fl_class_options *opt, double w_sum, double coef,
@@ -641,42 +637,13 @@ FL_HOT static double NAME(ce_block)(const REAL *logits, ptrdiff_t r0, ptrdiff_t 
 {
     REAL chunk_max[FL_MAX_CHUNKS];
     double acc = 0.0;
-    if (n_cols <= FL_SMALL_ROW && tg->labels) {
+    if (n_cols <= FL_SMALL_ROW) {
         for (ptrdiff_t i0 = r0; i0 < r1; i0 += FL_TILE_ROWS) {
             const ptrdiff_t rows = r1 - i0 < FL_TILE_ROWS ? r1 - i0 : FL_TILE_ROWS;
-            acc += NAME(ce_label_tile)(logits, i0, rows, n_cols, tg, opt, w_sum, coef,
-                                       row_loss, grad);
-        }
-        return acc;
-    }
-    if (n_cols <= FL_SMALL_ROW) {
-        REAL scratch[FL_SMALL_BATCH];
-        fl_row_stats stats[FL_SMALL_BATCH_ROWS];
-        const ptrdiff_t batch = fl_small_batch_rows(n_cols);
-        const double eps = opt->label_smoothing;
-        const int mode = tg->labels ? (eps > 0 ? NAME(C_WEIGHT) : NAME(C_NONE)) : NAME(C_SOFT);
-        NAME(row_target) rt;
-        for (ptrdiff_t i0 = r0; i0 < r1; i0 += batch) {
-            const ptrdiff_t rows = r1 - i0 < batch ? r1 - i0 : batch;
-            REAL *e = grad ? grad + i0 * n_cols : scratch;
-            const REAL *t = tg->probs ? (const REAL *)tg->probs + i0 * n_cols : NULL;
-            NAME(small_rows_pass)(logits + i0 * n_cols, rows, n_cols, mode, opt->weight, t,
-                                  1.0 - eps, eps / (double)n_cols, e, stats);
-            for (ptrdiff_t r = 0; r < rows; r++) {
-                const ptrdiff_t i = i0 + r;
-                REAL *g = grad ? grad + i * n_cols : NULL;
-                double loss = 0.0;
-                if (NAME(row_target_at)(&rt, tg, opt, i, n_cols)) {
-                    chunk_max[0] = (REAL)stats[r].m;
-                    loss = NAME(ce_finish)(logits + i * n_cols, n_cols, &rt, w_sum, coef,
-                                           &stats[r], g, chunk_max);
-                } else if (g) {
-                    memset(g, 0, (size_t)n_cols * sizeof(REAL));
-                }
-                if (row_loss)
-                    row_loss[i] = (REAL)loss;
-                acc += loss;
-            }
+            acc += tg->labels ? NAME(ce_label_tile)(logits, i0, rows, n_cols, tg, opt, w_sum,
+                                                    coef, row_loss, grad)
+                              : NAME(ce_soft_tile)(logits, i0, rows, n_cols, tg, opt, coef,
+                                                   row_loss, grad);
         }
         return acc;
     }
