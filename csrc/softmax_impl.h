@@ -414,20 +414,20 @@ typedef struct NAME(tile) {
     REAL xt[FL_SMALL_ROW][FL_TILE_ROWS], et[FL_SMALL_ROW][FL_TILE_ROWS];
     REAL m[FL_TILE_ROWS], one_top[FL_TILE_ROWS];
     double below[FL_TILE_ROWS];
+    int off[FL_TILE_ROWS];  /* where row r starts, from the tile's first row */
 } NAME(tile);
 
 FL_INLINE void NAME(tile_pass)(NAME(tile) *restrict tl, const REAL *restrict x, ptrdiff_t i0,
                                ptrdiff_t rows, ptrdiff_t n)
 {
     enum { T = FL_TILE_ROWS };
-    int off[T];
     for (int r = 0; r < T; r++)
-        off[r] = (int)((r < rows ? r : 0) * n);
+        tl->off[r] = (int)((r < rows ? r : 0) * n);
     const REAL *restrict xb = x + i0 * n;
     for (ptrdiff_t j = 0; j < n; j++) {
         FL_SIMD
         for (int r = 0; r < T; r++)
-            tl->xt[j][r] = xb[off[r] + j];
+            tl->xt[j][r] = xb[tl->off[r] + j];
     }
     FL_SIMD
     for (int r = 0; r < T; r++)
@@ -491,8 +491,7 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     NAME(tile_pass)(&tl, x, i0, rows, n);
     for (ptrdiff_t r = 0; r < T; r++) {
         const ptrdiff_t i = i0 + (r < rows ? r : 0);
-        const int64_t label = tg->labels_int64 ? ((const int64_t *)tg->labels)[i]
-                                               : ((const int32_t *)tg->labels)[i];
+        const int64_t label = fl_label_at(tg, i);
         live[r] = r < rows && label != tg->ignore_index;
         y[r] = live[r] ? (ptrdiff_t)label : 0;
         x_y[r] = (double)tl.xt[y[r]][r];
@@ -576,13 +575,11 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
     enum { T = FL_TILE_ROWS };
     NAME(tile) tl;
     double d[T], A[T], loss[T], alpha[T];
-    int off[T];
     const double a = 1.0 - opt->label_smoothing, b = opt->label_smoothing / (double)n;
     const double *restrict w = opt->weight;
     const REAL *restrict tb = (const REAL *)tg->probs + i0 * n;
     NAME(tile_pass)(&tl, x, i0, rows, n);
     for (int r = 0; r < T; r++) {
-        off[r] = (int)((r < rows ? r : 0) * n);
         d[r] = 0.0;
         A[r] = 0.0;
     }
@@ -590,7 +587,7 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
         const double wj = w[j];
         FL_SIMD
         for (int r = 0; r < T; r++) {
-            const double c = wj * (a * (double)tb[off[r] + j] + b);
+            const double c = wj * (a * (double)tb[tl.off[r] + j] + b);
             d[r] += c * ((double)tl.m[r] - (double)tl.xt[j][r]);
             A[r] += c;
         }
@@ -607,7 +604,7 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
         FL_SIMD
         for (int r = 0; r < T; r++)
             tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r]
-                                 - cw * (a * (double)tb[off[r] + j] + b));
+                                 - cw * (a * (double)tb[tl.off[r] + j] + b));
     }
     double acc = 0.0;
     for (ptrdiff_t r = 0; r < rows; r++) {

@@ -9,6 +9,8 @@ Conventions:
 - ``case(...)`` formats the parameters of a case for assertion messages.
 """
 import itertools
+import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -202,3 +204,16 @@ def check_class_loss_against_reference(nll, dtype, target_kind, weighted, label_
 CLASS_LOSS_MATRIX = list(itertools.product(DTYPES, TARGET_KINDS, [False, True], SMOOTHINGS,
                                            REDUCTIONS, [False, True]))
 CLASS_LOSS_MATRIX_IDS = [class_loss_matrix_ids(*m) for m in CLASS_LOSS_MATRIX]
+
+
+def run_python_blocks(relative_path):
+    """Run every ```python block of a Markdown file of the source tree (a path from the
+    project root), each in a fresh namespace; skip when the tests run without the
+    sources beside them."""
+    page = pathlib.Path(__file__).resolve().parents[1] / relative_path
+    if not page.exists():
+        pytest.skip(f"{relative_path} is not beside the tests (installed without the sources)")
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert blocks, f"{relative_path} has no python block"
+    for code in blocks:
+        exec(compile(code, str(page), "exec"), {})

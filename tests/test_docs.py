@@ -6,6 +6,8 @@ import warnings
 
 import pytest
 
+from conftest import run_python_blocks
+
 MODULES = ["fastloss.softmax", "fastloss.losses", "fastloss.regression", "fastloss.binary",
            "fastloss.margin", "fastloss.divergence", "fastloss.clustering",
            "fastloss.regularizers", "fastloss.composite", "fastloss.optim", "fastloss.optim._rules",
@@ -57,12 +59,4 @@ def test_docstring_numbers_are_right(where, documented, computed):
 
 def test_readme_example_runs():
     """The README's example runs as written."""
-    import pathlib
-    import re
-    readme = pathlib.Path(__file__).resolve().parents[1] / "README.md"
-    if not readme.exists():
-        pytest.skip("README.md is not beside the tests (installed without the sources)")
-    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.S)
-    assert blocks, "the README has no python example"
-    for code in blocks:
-        exec(compile(code, str(readme), "exec"), {})
+    run_python_blocks("README.md")

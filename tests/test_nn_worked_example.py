@@ -3,13 +3,14 @@ cross-entropy, learning rate 0.1), against a float64 closed form written here, a
 code of docs/worked_example.md."""
 import math
 import pathlib
-import re
 
 import numpy as np
 import pytest
 
 import fastloss
 from fastloss import nn
+
+from conftest import run_python_blocks
 
 X1, X2, Y = 1.0, 0.0, 1.0
 W11, W21, B1, W12, W22, B2, W13, W23, B3 = 0.2, 0.4, 0.1, 0.3, 0.1, 0.2, 0.7, 0.5, 0.3
@@ -109,12 +110,7 @@ def test_float32_model_agrees():
 
 
 def test_doc_page_code_runs():
-    if not DOC.exists():
-        pytest.skip("docs/ is not beside the tests (installed without the sources)")
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert blocks, "docs/worked_example.md has no python block"
-    for code in blocks:
-        exec(compile(code, str(DOC), "exec"), {})
+    run_python_blocks("docs/worked_example.md")
 
 
 def test_doc_page_states_the_correct_numbers():
