@@ -425,13 +425,13 @@ def test_bitwise_identical_for_every_thread_count(name, dtype):
 # ---- bad input ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: fastloss.HuberLoss(delta=0.0), r"delta must be in \(0.0, inf\), got 0.0"),
+    (lambda: fastloss.HuberLoss(delta=0.0), r"delta must be finite and > 0, got 0.0"),
     (lambda: fastloss.HuberLoss(delta=-1), "delta"),
     (lambda: fastloss.HuberLoss(delta=np.inf), "delta"),
     (lambda: fastloss.SmoothL1Loss(beta=-0.1), "beta"),
-    (lambda: fastloss.QuantileLoss(q=0.0), "q must be in"),
-    (lambda: fastloss.QuantileLoss(q=1.0), "q must be in"),
-    (lambda: fastloss.QuantileLoss(q=1.5), "q must be in"),
+    (lambda: fastloss.QuantileLoss(q=0.0), r"q must be finite and in \(0, 1\), got 0.0"),
+    (lambda: fastloss.QuantileLoss(q=1.0), r"q must be finite and in \(0, 1\), got 1.0"),
+    (lambda: fastloss.QuantileLoss(q=1.5), r"q must be finite and in \(0, 1\), got 1.5"),
     (lambda: fastloss.SigmoidFocalLoss(alpha=1.5), "alpha"),
     (lambda: fastloss.SigmoidFocalLoss(gamma=-1), "gamma"),
     (lambda: fastloss.MSELoss(reduction="avg"), "reduction"),

@@ -1,18 +1,7 @@
 """Lists of parameter arrays and their gradients: the checks shared by the regularizers
 and the optimizers before one C call walks every array (see fl_array_table)."""
-import numbers
 
 import numpy as np
-
-
-def check_strength(name, value):
-    """A finite, non-negative float option (a penalty strength or a term weight)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a non-negative float, got {value!r}")
-    x = float(value)
-    if not (np.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return x
 
 
 def named_arrays(argname, arrays):

@@ -1,26 +1,11 @@
 """The machinery shared by the elementwise losses (regression.py, binary.py): argument
 checks, weight broadcasting without copies, and the call of the one C kernel."""
-import numbers
 
 import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
 from ._validation import as_float_array, as_target, check_out, check_reduction
-
-
-def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
-    """A finite real option inside the given bounds, as a float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    below = low is not None and (v <= low if low_open else v < low)
-    above = high is not None and (v >= high if high_open else v > high)
-    if not np.isfinite(v) or below or above:
-        lo = "(-inf" if low is None else ("(" if low_open else "[") + repr(low)
-        hi = "inf)" if high is None else repr(high) + (")" if high_open else "]")
-        raise ValueError(f"{name} must be in {lo}, {hi}, got {value!r}")
-    return v
 
 
 def as_view(x):

@@ -10,6 +10,38 @@ import numpy as np
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
+    """A finite real option within [low, high] (or open ends), as a float; the messages
+    name the option and the value."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    ok = bool(np.isfinite(x))
+    if low is not None:
+        ok = ok and (x > low if low_open else x >= low)
+    if high is not None:
+        ok = ok and (x < high if high_open else x <= high)
+    if not ok:
+        if low is not None and high is not None:
+            where = (f" and in {'(' if low_open else '['}{low:g}, "
+                     f"{high:g}{')' if high_open else ']'}")
+        elif low is not None:
+            where = f" and {'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            where = f" and {'<' if high_open else '<='} {high:g}"
+        else:
+            where = ""
+        raise ValueError(f"{name} must be finite{where}, got {value!r}")
+    return x
+
+
+def check_flag(name, value):
+    """A bool option (Python or NumPy), as a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _dtype_name(dt):
     return np.dtype(dt).name
 
@@ -88,13 +120,7 @@ def check_reduction(reduction):
 
 
 def check_label_smoothing(label_smoothing):
-    if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(
-            label_smoothing, numbers.Real):
-        raise TypeError(f"label_smoothing must be a float in [0, 1], got {label_smoothing!r}")
-    value = float(label_smoothing)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    return value
+    return check_real("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
 
 def check_ignore_index(ignore_index):

@@ -5,7 +5,8 @@ Inputs are probabilities (`BCELoss`), logits (`BCEWithLogitsLoss`,
 have the same shape. Reductions and weights work as in `fastloss.regression`: "mean"
 divides the weighted sum by the number of entries, as PyTorch does.
 """
-from ._elementwise import ElementwiseLoss, _functional, check_real, combine_weights, unravel
+from ._elementwise import ElementwiseLoss, _functional, combine_weights, unravel
+from ._validation import check_real
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "HingeLoss", "SquaredHingeLoss",
            "SigmoidFocalLoss", "binary_cross_entropy", "binary_cross_entropy_with_logits",

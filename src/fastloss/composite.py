@@ -10,8 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_reduction
-from ._arrays import check_strength
+from ._validation import as_float_array, check_real, check_reduction
 from .regularizers import Regularizer
 
 __all__ = ["CompositeLoss", "CompositeResult", "TermReport", "BalanceWarning",
@@ -535,7 +534,7 @@ class CompositeLoss:
             if not isinstance(entry, tuple) or len(entry) != 2:
                 raise TypeError(f"terms[{name!r}] must be a (lambda, term) pair, got {entry!r}")
             lam, term = entry
-            lam = check_strength(f"terms[{name!r}] lambda", lam)
+            lam = check_real(f"terms[{name!r}] lambda", lam, low=0.0)
             if not isinstance(term, Regularizer) and not callable(
                     getattr(term, "value_and_grad", None)):
                 raise TypeError(f"terms[{name!r}]: the term must be a Regularizer or have a "

@@ -4,7 +4,8 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import as_float_array, as_rows, as_target, check_out, check_reduction
+from ._validation import (as_float_array, as_rows, as_target, check_flag, check_out,
+                          check_reduction)
 
 __all__ = ["KLDivLoss", "kl_div", "kl_divergence"]
 
@@ -15,12 +16,6 @@ def _check_kl_reduction(reduction):
     if reduction not in _KL_REDUCTIONS:
         raise ValueError(f"reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
     return reduction
-
-
-def _check_log_target(log_target):
-    if not isinstance(log_target, (bool, np.bool_)):
-        raise TypeError(f"log_target must be True or False, got {log_target!r}")
-    return bool(log_target)
 
 
 def _kl_div(input, target, reduction, log_target, n_threads, want_grad, out):
@@ -121,7 +116,7 @@ class KLDivLoss:
 
     def __init__(self, reduction="batchmean", log_target=False, *, n_threads=None):
         self.reduction = _check_kl_reduction(reduction)
-        self.log_target = _check_log_target(log_target)
+        self.log_target = check_flag("log_target", log_target)
         if n_threads is not None:
             resolve_threads(n_threads)
         self.n_threads = n_threads
@@ -149,7 +144,7 @@ class KLDivLoss:
 
 
 def kl_div(input, target, reduction="batchmean", log_target=False, *, n_threads=None):
-    return _kl_div(input, target, _check_kl_reduction(reduction), _check_log_target(log_target),
+    return _kl_div(input, target, _check_kl_reduction(reduction), check_flag("log_target", log_target),
                    n_threads, False, None)[0]
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import check_real
+
 __all__ = ["gradcheck", "GradcheckResult"]
 
 # Relative step: cbrt(machine epsilon) balances the O(h^2) truncation error of central
@@ -86,22 +88,6 @@ def _as_theta(theta):
     if working.size == 0:
         raise ValueError(f"theta must have at least one entry, got shape {working.shape}")
     return working
-
-
-def _check_positive(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return float(value)
-
-
-def _check_nonnegative(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return float(value)
 
 
 def _coordinates(n_coords, size, seed):
@@ -203,9 +189,10 @@ def gradcheck(f, theta, eps=None, *, grad=None, rtol=None, atol=None, n_coords=N
         raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
     point = _as_theta(theta)
     dtype = point.dtype
-    eps = DEFAULT_EPS[dtype] if eps is None else _check_positive("eps", eps)
-    rtol = DEFAULT_TOL[dtype]["rtol"] if rtol is None else _check_positive("rtol", rtol)
-    atol = DEFAULT_TOL[dtype]["atol"] if atol is None else _check_nonnegative("atol", atol)
+    positive = dict(low=0.0, low_open=True)
+    eps = DEFAULT_EPS[dtype] if eps is None else check_real("eps", eps, **positive)
+    rtol = DEFAULT_TOL[dtype]["rtol"] if rtol is None else check_real("rtol", rtol, **positive)
+    atol = DEFAULT_TOL[dtype]["atol"] if atol is None else check_real("atol", atol, low=0.0)
     checked = _coordinates(n_coords, point.size, seed)
     pristine = point.copy()
 

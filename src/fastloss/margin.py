@@ -5,8 +5,8 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._validation import (as_class_rows, as_labels, check_reduction, check_weight,
-                          class_weights, row_outputs, row_results)
+from ._validation import (as_class_rows, as_labels, check_flag, check_real, check_reduction,
+                          check_weight, class_weights, row_outputs, row_results)
 
 __all__ = ["MultiMarginLoss", "multi_margin_loss"]
 
@@ -15,21 +15,6 @@ def _check_p(p):
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Integral) or p not in (1, 2):
         raise ValueError(f"p must be 1 or 2, got {p!r}")
     return int(p)
-
-
-def _check_margin(margin):
-    if isinstance(margin, (bool, np.bool_)) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"margin must be a real number, got {margin!r}")
-    value = float(margin)
-    if not np.isfinite(value):
-        raise ValueError(f"margin must be finite, got {margin!r}")
-    return value
-
-
-def _check_normalize(normalize):
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"normalize must be True or False, got {normalize!r}")
-    return bool(normalize)
 
 
 def _multi_margin(input, target, p, margin, weight, reduction, normalize, n_threads,
@@ -125,10 +110,10 @@ class MultiMarginLoss:
     def __init__(self, p=1, margin=1.0, weight=None, reduction="mean", normalize=True, *,
                  n_threads=None):
         self.p = _check_p(p)
-        self.margin = _check_margin(margin)
+        self.margin = check_real("margin", margin)
         self.weight = check_weight(weight)
         self.reduction = check_reduction(reduction)
-        self.normalize = _check_normalize(normalize)
+        self.normalize = check_flag("normalize", normalize)
         if n_threads is not None:
             resolve_threads(n_threads)
         self.n_threads = n_threads
@@ -160,9 +145,9 @@ class MultiMarginLoss:
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean",
                       normalize=True, *, n_threads=None):
-    return _multi_margin(input, target, _check_p(p), _check_margin(margin),
+    return _multi_margin(input, target, _check_p(p), check_real("margin", margin),
                          check_weight(weight), check_reduction(reduction),
-                         _check_normalize(normalize), n_threads, False, None)[0]
+                         check_flag("normalize", normalize), n_threads, False, None)[0]
 
 
 multi_margin_loss.__doc__ = f"""Multiclass margin loss, the value only.

@@ -13,7 +13,8 @@ input), and reduces:
 The gradient is that of the returned value. At kinks the derivative is PyTorch's
 choice: d|d|/dd = 0 at d = 0. NaN in an entry gives NaN in its loss and gradient.
 """
-from ._elementwise import ElementwiseLoss, _functional, check_real
+from ._elementwise import ElementwiseLoss, _functional
+from ._validation import check_real
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "LogCoshLoss", "QuantileLoss",
            "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss",

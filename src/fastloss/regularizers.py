@@ -9,9 +9,8 @@ import numpy as np
 
 from . import _kernels
 from ._config import resolve_threads
-from ._arrays import (array_table, check_grads, check_no_overlap, check_strength,
-                      named_arrays)
-from ._validation import as_float_array
+from ._arrays import array_table, check_grads, check_no_overlap, named_arrays
+from ._validation import as_float_array, check_flag, check_real
 
 __all__ = ["Regularizer", "L1", "L2", "ElasticNet", "l1_penalty", "l2_penalty",
            "elastic_net_penalty"]
@@ -64,11 +63,7 @@ def _check_penalize_option(penalize):
     if isinstance(penalize, (str, bytes)) or not hasattr(penalize, "__iter__"):
         raise TypeError(f"penalize must be None, a list of bool or a callable(name, "
                         f"array), got {penalize!r}")
-    mask = list(penalize)
-    for i, m in enumerate(mask):
-        if not isinstance(m, (bool, np.bool_)):
-            raise TypeError(f"penalize[{i}] must be a bool, got {m!r}")
-    return [bool(m) for m in mask]
+    return [check_flag(f"penalize[{i}]", m) for i, m in enumerate(penalize)]
 
 
 class Regularizer:
@@ -181,7 +176,7 @@ class L1(Regularizer):
            [ 0. ,  0.5]])""")
 
     def __init__(self, strength=1.0, *, penalize=None, n_threads=None):
-        self.strength = check_strength("strength", strength)
+        self.strength = check_real("strength", strength, low=0.0)
         super().__init__(self.strength, 0.0, penalize, n_threads)
 
     def _options(self):
@@ -209,7 +204,7 @@ class L2(Regularizer):
            [ 0. ,  1.5]])""")
 
     def __init__(self, strength=1.0, convention="half", *, penalize=None, n_threads=None):
-        self.strength = check_strength("strength", strength)
+        self.strength = check_real("strength", strength, low=0.0)
         if convention not in _L2_CONVENTIONS:
             raise ValueError(f"convention must be one of {_L2_CONVENTIONS}, "
                              f"got {convention!r}")
@@ -234,11 +229,8 @@ class ElasticNet(Regularizer):
     3.25""")
 
     def __init__(self, alpha=1.0, l1_ratio=0.5, *, penalize=None, n_threads=None):
-        self.alpha = check_strength("alpha", alpha)
-        ratio = check_strength("l1_ratio", l1_ratio)
-        if ratio > 1.0:
-            raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
-        self.l1_ratio = ratio
+        self.alpha = check_real("alpha", alpha, low=0.0)
+        self.l1_ratio = ratio = check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
         super().__init__(self.alpha * ratio, 0.5 * self.alpha * (1.0 - ratio), penalize,
                          n_threads)
 

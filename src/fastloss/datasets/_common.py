@@ -58,21 +58,6 @@ def check_count(name, value, minimum=1):
     return int(value)
 
 
-def check_real(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
-def check_nonnegative(name, value):
-    value = check_real(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return value
-
-
 def rng_from(seed):
     """A Generator from an int seed, an existing Generator, or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator):

@@ -8,8 +8,8 @@ import numbers
 
 import numpy as np
 
-from ._common import (check_count, check_dtype, check_nonnegative, check_real, rng_from,
-                      split_evenly)
+from .._validation import check_flag, check_real
+from ._common import check_count, check_dtype, rng_from, split_evenly
 
 __all__ = ["make_moons", "make_spirals", "make_blobs", "make_regression"]
 
@@ -22,12 +22,6 @@ def _labelled(parts, rng, shuffle, dtype):
         order = rng.permutation(len(y))
         X, y = X[order], y[order]
     return np.ascontiguousarray(X, dtype=dtype), y
-
-
-def _check_shuffle(shuffle):
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
-    return bool(shuffle)
 
 
 def make_moons(n_samples=100, noise=0.0, seed=0, *, shuffle=True, dtype=np.float64):
@@ -65,8 +59,8 @@ def make_moons(n_samples=100, noise=0.0, seed=0, *, shuffle=True, dtype=np.float
     ([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], [0, 0, 0, 1, 1, 1])
     """
     n_samples = check_count("n_samples", n_samples, minimum=2)
-    noise = check_nonnegative("noise", noise)
-    shuffle = _check_shuffle(shuffle)
+    noise = check_real("noise", noise, low=0.0)
+    shuffle = check_flag("shuffle", shuffle)
     dtype = check_dtype(dtype)
     rng = rng_from(seed)
     n_outer, n_inner = split_evenly(n_samples, 2)
@@ -122,11 +116,11 @@ def make_spirals(n_samples=300, arms=2, noise=0.0, seed=0, *, turns=1.0, shuffle
     if n_samples < arms:
         raise ValueError(f"n_samples must be >= arms ({arms}) to give every arm a point, "
                          f"got {n_samples}")
-    noise = check_nonnegative("noise", noise)
-    turns = check_nonnegative("turns", turns)
+    noise = check_real("noise", noise, low=0.0)
+    turns = check_real("turns", turns, low=0.0)
     if turns == 0:
         raise ValueError("turns must be > 0, got 0")
-    shuffle = _check_shuffle(shuffle)
+    shuffle = check_flag("shuffle", shuffle)
     dtype = check_dtype(dtype)
     rng = rng_from(seed)
     parts = []
@@ -205,7 +199,7 @@ def make_blobs(n_samples=100, centers=3, std=1.0, seed=0, *, n_features=None,
     ([5.0, 5.0], 0.5)
     """
     n_samples = check_count("n_samples", n_samples)
-    shuffle = _check_shuffle(shuffle)
+    shuffle = check_flag("shuffle", shuffle)
     dtype = check_dtype(dtype)
     rng = rng_from(seed)
     center_points = _blob_centers(centers, n_features, center_box, rng)
@@ -214,13 +208,13 @@ def make_blobs(n_samples=100, centers=3, std=1.0, seed=0, *, n_features=None,
         raise ValueError(f"n_samples must be >= the number of centers ({n_centers}), "
                          f"got {n_samples}")
     if np.ndim(std) == 0:
-        stds = [check_nonnegative("std", std)] * n_centers
+        stds = [check_real("std", std, low=0.0)] * n_centers
     else:
         stds = list(std)
         if len(stds) != n_centers:
             raise ValueError(f"std must be a scalar or have one entry per center "
                              f"({n_centers}), got {len(stds)} entries")
-        stds = [check_nonnegative(f"std[{k}]", s) for k, s in enumerate(stds)]
+        stds = [check_real(f"std[{k}]", s, low=0.0) for k, s in enumerate(stds)]
     parts = [c + s * rng.standard_normal((size, c.shape[0]))
              for c, s, size in zip(center_points, stds, split_evenly(n_samples, n_centers))]
     return _labelled(parts, rng, shuffle, dtype)
@@ -262,7 +256,7 @@ def make_regression(n_samples=100, n_features=2, noise=0.0, seed=0, *, bias=0.0,
     """
     n_samples = check_count("n_samples", n_samples)
     n_features = check_count("n_features", n_features)
-    noise = check_nonnegative("noise", noise)
+    noise = check_real("noise", noise, low=0.0)
     bias = check_real("bias", bias)
     dtype = check_dtype(dtype)
     rng = rng_from(seed)

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from .._validation import check_flag
 from ._common import rng_from
 
 __all__ = ["train_test_split"]
@@ -83,8 +84,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of samples, got "
                          f"{X.shape[0]} and {y.shape[0]}")
-    if not isinstance(stratify, (bool, np.bool_)):
-        raise TypeError(f"stratify must be a bool, got {stratify!r}")
+    stratify = check_flag("stratify", stratify)
     n_test = _test_count(test_size, y.shape[0])
     rng = rng_from(seed)
     if stratify:

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _kernels
 from .._config import resolve_threads
-from ._optimizer import check_real
+from .._validation import check_real
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -22,29 +22,6 @@ NONFINITE_POLICIES = ("propagate", "skip")
 CHECKPOINT_FORMAT = "fastloss.optim checkpoint 1"
 
 
-def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
-    """A finite float option within [low, high] (or open ends); the message names it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float, got {value!r}")
-    x = float(value)
-    ok = np.isfinite(x)
-    if low is not None:
-        ok = ok and (x > low if low_open else x >= low)
-    if high is not None:
-        ok = ok and (x < high if high_open else x <= high)
-    if not ok:
-        lo = "-inf" if low is None else f"{'(' if low_open else '['}{low}"
-        hi = "inf" if high is None else f"{high}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be finite and in {lo}, {hi}, got {value!r}")
-    return x
-
-
-def check_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _param_list(params):
     """The user's params as a list of groups (dicts holding a list of arrays)."""
     if isinstance(params, np.ndarray):

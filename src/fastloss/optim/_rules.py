@@ -2,7 +2,8 @@
 options, defaults and semantics. Each class validates a group's hyperparameters and
 makes one kernel call per group and dtype (see csrc/optim.h for the formulas)."""
 from .. import _kernels
-from ._optimizer import Optimizer, check_flag, check_real
+from .._validation import check_flag, check_real
+from ._optimizer import Optimizer
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
