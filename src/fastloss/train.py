@@ -87,6 +87,8 @@ import warnings
 
 import numpy as np
 
+from ._validation import check_real
+
 __all__ = ["fit", "minibatches", "History", "EarlyStopping", "NonFiniteLossError"]
 
 _MONITORS = ("auto", "loss", "val_loss")
@@ -233,11 +235,7 @@ class EarlyStopping:
 
     def __init__(self, patience=5, min_delta=0.0, restore_best=True):
         self.patience = _check_positive_int("patience", patience)
-        if isinstance(min_delta, (bool, np.bool_)) or not isinstance(min_delta, numbers.Real):
-            raise TypeError(f"min_delta must be a real number >= 0, got {min_delta!r}")
-        if not min_delta >= 0 or not math.isfinite(min_delta):
-            raise ValueError(f"min_delta must be finite and >= 0, got {min_delta!r}")
-        self.min_delta = float(min_delta)
+        self.min_delta = check_real("min_delta", min_delta, low=0.0)
         self.restore_best = bool(restore_best)
         self.best = math.inf
         self.best_epoch = None

@@ -36,6 +36,8 @@ import numbers
 import operator
 from bisect import bisect_right
 
+from .._validation import check_real
+
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "LinearLR", "SequentialLR", "ReduceLROnPlateau"]
 
@@ -54,7 +56,7 @@ def _check_optimizer(optimizer):
     for i, group in enumerate(groups):
         if "lr" not in group:
             raise ValueError(f"optimizer.param_groups[{i}] has no 'lr' key")
-        _check_real(f"optimizer.param_groups[{i}]['lr']", group["lr"], minimum=0.0)
+        check_real(f"optimizer.param_groups[{i}]['lr']", group["lr"], low=0.0)
     return optimizer
 
 
@@ -68,22 +70,6 @@ def _check_integer(name, value, minimum):
                         f"({type(value).__name__})") from None
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _check_real(name, value, minimum=-math.inf, maximum=math.inf, *, open_min=False,
-                open_max=False):
-    """A finite real in the interval; ``open_*`` excludes that end."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
-                        f"({type(value).__name__})")
-    value = float(value)
-    below = value <= minimum if open_min else value < minimum
-    above = value >= maximum if open_max else value > maximum
-    if not math.isfinite(value) or below or above:
-        interval = (("(" if open_min else "[") + f"{minimum:g}, {maximum:g}"
-                    + (")" if open_max else "]"))
-        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
     return value
 
 
@@ -138,8 +124,8 @@ class LRScheduler:
                 raise ValueError(f"last_epoch={last_epoch} resumes a schedule, but "
                                  f"optimizer.param_groups[{i}] has no 'initial_lr': start "
                                  "with last_epoch=-1 or restore the optimizer's state first")
-            _check_real(f"optimizer.param_groups[{i}]['initial_lr']", group["initial_lr"],
-                        minimum=0.0)
+            check_real(f"optimizer.param_groups[{i}]['initial_lr']", group["initial_lr"],
+                       low=0.0)
         self.base_lrs = [float(group["initial_lr"]) for group in groups]
         self._advance(initial=True)
 
@@ -240,7 +226,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = _check_integer("step_size", step_size, minimum=1)
-        self.gamma = _check_real("gamma", gamma, minimum=0.0, open_min=True)
+        self.gamma = check_real("gamma", gamma, low=0.0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def _chained_lrs(self, initial):
@@ -285,7 +271,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = _check_increasing("milestones", milestones, minimum=0)
-        self.gamma = _check_real("gamma", gamma, minimum=0.0, open_min=True)
+        self.gamma = check_real("gamma", gamma, low=0.0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def _chained_lrs(self, initial):
@@ -327,7 +313,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = _check_real("gamma", gamma, minimum=0.0, open_min=True)
+        self.gamma = check_real("gamma", gamma, low=0.0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def _chained_lrs(self, initial):
@@ -378,7 +364,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = _check_integer("T_max", T_max, minimum=1)
-        self.eta_min = _check_real("eta_min", eta_min, minimum=0.0)
+        self.eta_min = check_real("eta_min", eta_min, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def _chained_lrs(self, initial):
@@ -435,9 +421,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
-        self.start_factor = _check_real("start_factor", start_factor, minimum=0.0,
-                                        maximum=1.0, open_min=True)
-        self.end_factor = _check_real("end_factor", end_factor, minimum=0.0, maximum=1.0)
+        self.start_factor = check_real("start_factor", start_factor, low=0.0, high=1.0,
+                                       low_open=True)
+        self.end_factor = check_real("end_factor", end_factor, low=0.0, high=1.0)
         self.total_iters = _check_integer("total_iters", total_iters, minimum=1)
         super().__init__(optimizer, last_epoch)
 
@@ -517,12 +503,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1,
                  restart_decay=1.0):
         self.T_0 = _check_integer("T_0", T_0, minimum=1)
-        self.T_mult = _check_real("T_mult", T_mult, minimum=1.0)
+        self.T_mult = check_real("T_mult", T_mult, low=1.0)
         if isinstance(T_mult, numbers.Integral):
             self.T_mult = int(T_mult)   # integer cycle lengths stay exact integers
-        self.eta_min = _check_real("eta_min", eta_min, minimum=0.0)
-        self.restart_decay = _check_real("restart_decay", restart_decay, minimum=0.0,
-                                         maximum=1.0, open_min=True)
+        self.eta_min = check_real("eta_min", eta_min, low=0.0)
+        self.restart_decay = check_real("restart_decay", restart_decay, low=0.0,
+                                        high=1.0, low_open=True)
         self.T_i = self.T_0
         self.T_cur = 0
         self.restarts = 0
@@ -538,7 +524,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_i * self.T_mult
                 self.restarts += 1
         else:
-            self._move_to(_check_real("epoch", epoch, minimum=0.0))
+            self._move_to(check_real("epoch", epoch, low=0.0))
         self._set_lrs(self._closed_form_lrs())
 
     def _advance(self, initial):
@@ -733,26 +719,26 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = _check_optimizer(optimizer)
         n_groups = len(optimizer.param_groups)
         self.mode = _check_choice("mode", mode, {"min", "max"})
-        self.factor = _check_real("factor", factor, minimum=0.0, maximum=1.0,
-                                  open_min=True, open_max=True)
+        self.factor = check_real("factor", factor, low=0.0, high=1.0,
+                                 low_open=True, high_open=True)
         self.patience = _check_integer("patience", patience, minimum=0)
         self.threshold_mode = _check_choice("threshold_mode", threshold_mode, {"rel", "abs"})
         # a relative threshold of 1 or more would ask for a metric beyond zero (or NaN
         # from inf * 0 at the start): no improvement could ever count
-        self.threshold = _check_real("threshold", threshold, minimum=0.0, maximum=1.0,
-                                     open_max=threshold_mode == "rel")
+        self.threshold = check_real("threshold", threshold, low=0.0, high=1.0,
+                                    high_open=threshold_mode == "rel")
         self.cooldown = _check_integer("cooldown", cooldown, minimum=0)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
                 raise ValueError(f"min_lr holds {len(min_lr)} values, the optimizer has "
                                  f"{n_groups} param groups")
             self.default_min_lr = None
-            self.min_lrs = [_check_real(f"min_lr[{i}]", v, minimum=0.0)
+            self.min_lrs = [check_real(f"min_lr[{i}]", v, low=0.0)
                             for i, v in enumerate(min_lr)]
         else:
-            self.default_min_lr = _check_real("min_lr", min_lr, minimum=0.0)
+            self.default_min_lr = check_real("min_lr", min_lr, low=0.0)
             self.min_lrs = [self.default_min_lr] * n_groups
-        self.eps = _check_real("eps", eps, minimum=0.0)
+        self.eps = check_real("eps", eps, low=0.0)
         self.last_epoch = 0
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
