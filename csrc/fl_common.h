@@ -67,6 +67,17 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_SMALL_ROW 32
 #define FL_TILE_ROWS 16
 
+/* Tiles are transposed with two-vector shuffles where the compiler has
+ * __builtin_shufflevector (GCC 12 and later, clang), entry by entry elsewhere; the
+ * shuffles work on blocks of 16 x 16. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define FL_TILE_SHUFFLE 1
+_Static_assert(FL_TILE_ROWS == 16 && FL_SMALL_ROW % 16 == 0 && FL_SMALL_ROW <= 32,
+               "the tile shuffles transpose 16 x 16 blocks, at most two per row");
+#else
+#define FL_TILE_SHUFFLE 0
+#endif
+
 /* Elements of size `size` from p to the next 64-byte boundary (0 when p is on one, or
  * when p is not aligned to `size` and no element boundary meets it). */
 static inline ptrdiff_t fl_misalignment(const void *p, size_t size)
@@ -87,6 +98,14 @@ static inline ptrdiff_t fl_block_rows(ptrdiff_t n_rows)
 {
     ptrdiff_t b = (n_rows + FL_MAX_BLOCKS - 1) / FL_MAX_BLOCKS;
     return b > 0 ? b : 1;
+}
+
+/* The row blocks of the softmax kernels: short rows go through tiles of FL_TILE_ROWS
+ * rows, so their blocks hold whole tiles. */
+static inline ptrdiff_t fl_block_rows_of(ptrdiff_t n_rows, ptrdiff_t n_cols)
+{
+    const ptrdiff_t b = fl_block_rows(n_rows);
+    return n_cols <= FL_SMALL_ROW ? (b + FL_TILE_ROWS - 1) / FL_TILE_ROWS * FL_TILE_ROWS : b;
 }
 
 static inline ptrdiff_t fl_chunk_len(ptrdiff_t n_cols)

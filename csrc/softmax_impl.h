@@ -414,21 +414,130 @@ typedef struct NAME(tile) {
     REAL xt[FL_SMALL_ROW][FL_TILE_ROWS], et[FL_SMALL_ROW][FL_TILE_ROWS];
     REAL m[FL_TILE_ROWS], one_top[FL_TILE_ROWS];
     double below[FL_TILE_ROWS];
-    int off[FL_TILE_ROWS];  /* where row r starts, from the tile's first row */
 } NAME(tile);
+
+#if FL_TILE_SHUFFLE
+/*
+ * The transposes of a tile, in blocks of 16 x 16 entries: 16 rows are loaded as 16
+ * vectors and transposed by four rounds of two-vector shuffles (round w swaps the
+ * off-diagonal w x w blocks of every 2w x 2w block), instead of moving the entries
+ * one at a time.
+ */
+typedef REAL NAME(lanes) __attribute__((vector_size(FL_TILE_ROWS * sizeof(REAL))));
+
+#define FL_SWAP_ROWS(v, r, w) do { \
+        const NAME(lanes) a_ = v[r], b_ = v[(r) + (w)]; \
+        FL_SWAP_HALVES_##w(a_, b_, v[r], v[(r) + (w)]); \
+    } while (0)
+#define FL_SWAP_HALVES_8(a, b, lo, hi) \
+    (lo = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), \
+     hi = __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+#define FL_SWAP_HALVES_4(a, b, lo, hi) \
+    (lo = __builtin_shufflevector(a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27), \
+     hi = __builtin_shufflevector(a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+#define FL_SWAP_HALVES_2(a, b, lo, hi) \
+    (lo = __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29), \
+     hi = __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+#define FL_SWAP_HALVES_1(a, b, lo, hi) \
+    (lo = __builtin_shufflevector(a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30), \
+     hi = __builtin_shufflevector(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+
+FL_INLINE void NAME(transpose16)(NAME(lanes) v[16])
+{
+    for (int r = 0; r < 16; r++)
+        if (!(r & 8))
+            FL_SWAP_ROWS(v, r, 8);
+    for (int r = 0; r < 16; r++)
+        if (!(r & 4))
+            FL_SWAP_ROWS(v, r, 4);
+    for (int r = 0; r < 16; r++)
+        if (!(r & 2))
+            FL_SWAP_ROWS(v, r, 2);
+    for (int r = 0; r < 16; r++)
+        if (!(r & 1))
+            FL_SWAP_ROWS(v, r, 1);
+}
+#endif
+
+/*
+ * dst[j][r] = src[r * n + j] for the `rows` rows of n entries at src; rows past `rows`
+ * repeat the first. Reads nothing past the last row.
+ */
+FL_INLINE void NAME(tile_in)(REAL (*restrict dst)[FL_TILE_ROWS], const REAL *restrict src,
+                             ptrdiff_t rows, ptrdiff_t n)
+{
+    enum { T = FL_TILE_ROWS };
+#if FL_TILE_SHUFFLE
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += T) {
+        NAME(lanes) v[T];
+        for (ptrdiff_t r = 0; r < T; r++) {
+            const ptrdiff_t at = (r < rows ? r : 0) * n + c0;
+            if (at + T <= rows * n) {
+                memcpy(&v[r], src + at, sizeof v[r]);
+            } else {
+                REAL part[T] = {0};
+                for (ptrdiff_t j = 0; j < T && c0 + j < n; j++)
+                    part[j] = src[at + j];
+                memcpy(&v[r], part, sizeof v[r]);
+            }
+        }
+        NAME(transpose16)(v);
+        for (int j = 0; j < T; j++)
+            memcpy(dst[c0 + j], &v[j], sizeof v[j]);
+    }
+#else
+    for (ptrdiff_t j = 0; j < n; j++) {
+        for (ptrdiff_t r = 0; r < T; r++)
+            dst[j][r] = src[(r < rows ? r : 0) * n + j];
+    }
+#endif
+}
+
+/* dst[r * n + j] = src[j][r] for r < rows: the inverse of tile_in. Writes nothing past
+ * the last row. */
+FL_INLINE void NAME(tile_out)(REAL *restrict dst, REAL (*restrict src)[FL_TILE_ROWS],
+                              ptrdiff_t rows, ptrdiff_t n)
+{
+    enum { T = FL_TILE_ROWS };
+#if FL_TILE_SHUFFLE
+    REAL by_row[T][FL_SMALL_ROW];
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += T) {
+        NAME(lanes) v[T];
+        for (int j = 0; j < T; j++) {
+            if (c0 + j < n)
+                memcpy(&v[j], src[c0 + j], sizeof v[j]);
+            else
+                memset(&v[j], 0, sizeof v[j]);
+        }
+        NAME(transpose16)(v);
+        for (int r = 0; r < T; r++)
+            memcpy(&by_row[r][c0], &v[r], sizeof v[r]);
+    }
+    /* whole vectors, in row order: the part past the end of row r is rewritten by row
+     * r + 1; the rows whose vector would pass the last row are copied entry by entry */
+    const ptrdiff_t width = n <= T ? T : 2 * T;
+    ptrdiff_t r = 0;
+    for (; r < rows && r * n + width <= rows * n; r++) {
+        if (width == T)
+            memcpy(dst + r * n, by_row[r], T * sizeof(REAL));
+        else
+            memcpy(dst + r * n, by_row[r], 2 * T * sizeof(REAL));
+    }
+    for (; r < rows; r++)
+        for (ptrdiff_t j = 0; j < n; j++)
+            dst[r * n + j] = by_row[r][j];
+#else
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t j = 0; j < n; j++)
+            dst[r * n + j] = src[j][r];
+#endif
+}
 
 FL_INLINE void NAME(tile_pass)(NAME(tile) *restrict tl, const REAL *restrict x, ptrdiff_t i0,
                                ptrdiff_t rows, ptrdiff_t n)
 {
     enum { T = FL_TILE_ROWS };
-    for (int r = 0; r < T; r++)
-        tl->off[r] = (int)((r < rows ? r : 0) * n);
-    const REAL *restrict xb = x + i0 * n;
-    for (ptrdiff_t j = 0; j < n; j++) {
-        FL_SIMD
-        for (int r = 0; r < T; r++)
-            tl->xt[j][r] = xb[tl->off[r] + j];
-    }
+    NAME(tile_in)(tl->xt, x + i0 * n, rows, n);
     FL_SIMD
     for (int r = 0; r < T; r++)
         tl->m[r] = tl->xt[0][r];
@@ -528,15 +637,47 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
                            ? coef * (eps_c * (w_sum - w_y[r]) - by * s_minus_1) * inv_S
                            : alpha[r] * (double)e_y[r] - coef * by);
     }
-    /* the gradient, still transposed; the label's entry is set below */
-    const double be = coef * eps_c;
-    for (ptrdiff_t j = 0; j < n && grad; j++) {
-        const double bw = be * w[j];
+    /* the gradient, still transposed; the label's entry is set below. Without
+     * smoothing it is a scaling in REAL, as in ce_finish. */
+    if (grad && eps == 0.0) {
+        REAL al[T];
         FL_SIMD
         for (int r = 0; r < T; r++)
-            tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r] - bw);
+            al[r] = (REAL)alpha[r];
+        for (ptrdiff_t j = 0; j < n; j++) {
+            FL_SIMD
+            for (int r = 0; r < T; r++)
+                tl.et[j][r] *= al[r];
+        }
+    } else if (grad) {
+        const double be = coef * eps_c;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const double bw = be * w[j];
+            FL_SIMD
+            for (int r = 0; r < T; r++)
+                tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r] - bw);
+        }
     }
+    if (grad)
+        NAME(tile_out)(grad + i0 * n, tl.et, rows, n);
+    /* the usual tile, every row counted and finite, without a branch per row */
+    int all_plain = 1;
+    FL_SIMD
+    for (int r = 0; r < T; r++)
+        all_plain &= !live[r] | NAME(tile_row_finite)(&tl, r, d[r]);
+    for (ptrdiff_t r = 0; r < rows; r++)
+        all_plain &= live[r];
     double acc = 0.0;
+    if (all_plain) {
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            if (grad)
+                grad[(i0 + r) * n + y[r]] = gy[r];
+            if (row_loss)
+                row_loss[i0 + r] = (REAL)loss[r];
+            acc += loss[r];
+        }
+        return acc;
+    }
     for (ptrdiff_t r = 0; r < rows; r++) {
         const ptrdiff_t i = i0 + r;
         REAL *restrict g = grad ? grad + i * n : NULL;
@@ -551,11 +692,8 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
             lr = NAME(ce_row_limits)(x + i * n, n, &rt, coef, g);
         } else {
             lr = loss[r];
-            if (g) {
-                for (ptrdiff_t j = 0; j < n; j++)
-                    g[j] = tl.et[j][r];
+            if (g)
                 g[y[r]] = gy[r];
-            }
         }
         if (row_loss)
             row_loss[i] = (REAL)lr;
@@ -577,8 +715,9 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
     double d[T], A[T], loss[T], alpha[T];
     const double a = 1.0 - opt->label_smoothing, b = opt->label_smoothing / (double)n;
     const double *restrict w = opt->weight;
-    const REAL *restrict tb = (const REAL *)tg->probs + i0 * n;
+    REAL tt[FL_SMALL_ROW][T];  /* the targets, transposed as xt */
     NAME(tile_pass)(&tl, x, i0, rows, n);
+    NAME(tile_in)(tt, (const REAL *)tg->probs + i0 * n, rows, n);
     for (int r = 0; r < T; r++) {
         d[r] = 0.0;
         A[r] = 0.0;
@@ -587,7 +726,7 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
         const double wj = w[j];
         FL_SIMD
         for (int r = 0; r < T; r++) {
-            const double c = wj * (a * (double)tb[tl.off[r] + j] + b);
+            const double c = wj * (a * (double)tt[j][r] + b);
             d[r] += c * ((double)tl.m[r] - (double)tl.xt[j][r]);
             A[r] += c;
         }
@@ -604,21 +743,19 @@ FL_INLINE double NAME(ce_soft_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdif
         FL_SIMD
         for (int r = 0; r < T; r++)
             tl.et[j][r] = (REAL)(alpha[r] * (double)tl.et[j][r]
-                                 - cw * (a * (double)tb[tl.off[r] + j] + b));
+                                 - cw * (a * (double)tt[j][r] + b));
     }
+    if (grad)
+        NAME(tile_out)(grad + i0 * n, tl.et, rows, n);
     double acc = 0.0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const ptrdiff_t i = i0 + r;
         REAL *restrict g = grad ? grad + i * n : NULL;
-        double lr;
+        double lr = loss[r];
         if (!NAME(tile_row_finite)(&tl, (int)r, d[r])) {
             NAME(row_target) rt;
             NAME(row_target_at)(&rt, tg, opt, i, n);
             lr = NAME(ce_row_limits)(x + i * n, n, &rt, coef, g);
-        } else {
-            lr = loss[r];
-            for (ptrdiff_t j = 0; g && j < n; j++)
-                g[j] = tl.et[j][r];
         }
         if (row_loss)
             row_loss[i] = (REAL)lr;
@@ -734,7 +871,7 @@ static int NAME(class_loss)(int nll, const REAL *x, ptrdiff_t n_rows, ptrdiff_t 
     if (opt->reduction != FL_REDUCTION_NONE)
         row_loss = NULL;
 
-    const ptrdiff_t block = fl_block_rows(n_rows);
+    const ptrdiff_t block = fl_block_rows_of(n_rows, n_cols);
     const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
     double partial[FL_MAX_BLOCKS];
     const int nt = fl_plan_threads(n_threads, fl_row_work(n_rows, n_cols));
@@ -867,6 +1004,8 @@ FL_INLINE void NAME(softmax_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_
                 tl.et[j][r] = (tl.xt[j][r] - tl.m[r]) - (REAL)log_s[r];
         }
     }
+    if (what != NAME(OUT_LSE))
+        NAME(tile_out)(out_all + i0 * n, tl.et, rows, n);
     for (ptrdiff_t r = 0; r < rows; r++) {
         const ptrdiff_t i = i0 + r;
         if (!NAME(tile_row_finite)(&tl, (int)r, 0.0)) {
@@ -875,10 +1014,6 @@ FL_INLINE void NAME(softmax_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdiff_
                                  out_all + (what == NAME(OUT_LSE) ? i : i * n), NULL, what);
         } else if (what == NAME(OUT_LSE)) {
             out_all[i] = (REAL)((double)tl.m[r] + log_s[r]);
-        } else {
-            REAL *restrict out = out_all + i * n;
-            for (ptrdiff_t j = 0; j < n; j++)
-                out[j] = tl.et[j][r];
         }
     }
 }
@@ -913,7 +1048,7 @@ static int NAME(softmax_driver)(const REAL *x, ptrdiff_t n_rows, ptrdiff_t n_col
 {
     if (n_rows < 0 || n_cols < 1)
         return FL_ERR_ARGUMENT;
-    const ptrdiff_t block = fl_block_rows(n_rows);
+    const ptrdiff_t block = fl_block_rows_of(n_rows, n_cols);
     const ptrdiff_t n_blocks = (n_rows + block - 1) / block;
     const int nt = fl_plan_threads(n_threads, fl_row_work(n_rows, n_cols));
     (void)nt;
