@@ -102,6 +102,17 @@ FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restri
         acc[l] += (double)part[l];
 }
 
+/* acc[l] += acc[l + w] and tops[l] += tops[l + w] for l < w: one round of exp_sum's
+ * pairwise sum of its lanes. */
+FL_INLINE void NAME(add_upper_half)(double *restrict acc, REAL *restrict tops, int w)
+{
+    FL_SIMD
+    for (int l = 0; l < w; l++) {
+        acc[l] += acc[l + w];
+        tops[l] += tops[l + w];
+    }
+}
+
 /*
  * exp(x_j - m) over a chunk, summed in two parts: the entries below m (*below) and
  * those >= m (*top: each is exactly 1, as exp(0) == 1). A NaN entry makes *below NaN.
@@ -133,13 +144,13 @@ FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
         if (store)
             memcpy(ec + j0, et, (size_t)rest * sizeof(REAL));
     }
-    /* lanes added pairwise, in a fixed order: a short dependency chain */
-    for (int w = FL_SUM_LANES / 2; w > 0; w /= 2) {
-        for (int l = 0; l < w; l++) {
-            acc[l] += acc[l + w];
-            tops[l] += tops[l + w];
-        }
-    }
+    /* lanes added pairwise, in a fixed order: a short dependency chain. The rounds are
+     * written out: a loop over the width compiles to scalar code through memory. */
+    _Static_assert(FL_SUM_LANES == 16, "four pairwise rounds");
+    NAME(add_upper_half)(acc, tops, 8);
+    NAME(add_upper_half)(acc, tops, 4);
+    NAME(add_upper_half)(acc, tops, 2);
+    NAME(add_upper_half)(acc, tops, 1);
     *below_out = acc[0];
     *top_out = (double)tops[0];
 }
