@@ -68,14 +68,19 @@ static inline ptrdiff_t fl_flat_block(ptrdiff_t n)
 #define FL_TILE_ROWS 16
 
 /* Tiles are transposed with two-vector shuffles where the compiler has
- * __builtin_shufflevector (GCC 12 and later, clang), entry by entry elsewhere; the
+ * __builtin_shufflevector (GCC 12 and later, clang), entry by entry elsewhere (or when
+ * built with -DFL_TILE_SHUFFLE=0, as CI's serial build is, to test that path); the
  * shuffles work on blocks of 16 x 16. */
+#ifndef FL_TILE_SHUFFLE
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
 #define FL_TILE_SHUFFLE 1
-_Static_assert(FL_TILE_ROWS == 16 && FL_SMALL_ROW % 16 == 0 && FL_SMALL_ROW <= 32,
-               "the tile shuffles transpose 16 x 16 blocks, at most two per row");
 #else
 #define FL_TILE_SHUFFLE 0
+#endif
+#endif
+#if FL_TILE_SHUFFLE
+_Static_assert(FL_TILE_ROWS == 16 && FL_SMALL_ROW % 16 == 0 && FL_SMALL_ROW <= 32,
+               "the tile shuffles transpose 16 x 16 blocks, at most two per row");
 #endif
 
 /* Elements of size `size` from p to the next 64-byte boundary (0 when p is on one, or
