@@ -15,7 +15,7 @@
 #define FL_LANDSCAPE_CHUNK 64
 /* Rows of a tile: ROWS x WIDE accumulators fill about half of the 32 vector registers
  * of AVX-512 (16 of AVX2), leaving room for the loads and broadcasts. */
-#define FL_TILE_ROWS 8
+#define FL_DENSE_TILE_ROWS 8
 
 /* n rounded up to a multiple of m: scratch segments start on 64-byte lines, padded
  * layer widths hold whole tiles. */

@@ -60,7 +60,7 @@ FL_INLINE void NAME(tile)(const REAL *restrict h, ptrdiff_t hs, ptrdiff_t K,
                           const REAL *restrict wt, ptrdiff_t ws, const REAL *restrict bias,
                           REAL *restrict out, ptrdiff_t os, const int rows, const int cols)
 {
-    REAL acc[FL_TILE_ROWS][WIDE];
+    REAL acc[FL_DENSE_TILE_ROWS][WIDE];
     for (int rr = 0; rr < rows; rr++)
         for (int jj = 0; jj < cols; jj++)
             acc[rr][jj] = bias[jj];
@@ -88,18 +88,18 @@ FL_HOT static void NAME(dense_chunk)(const REAL *restrict h, ptrdiff_t hs, ptrdi
     ptrdiff_t j0 = 0;
     for (; j0 + WIDE <= pad; j0 += WIDE) {
         ptrdiff_t r = 0;
-        for (; r + FL_TILE_ROWS <= n_rows; r += FL_TILE_ROWS)
+        for (; r + FL_DENSE_TILE_ROWS <= n_rows; r += FL_DENSE_TILE_ROWS)
             NAME(tile)(h + r * hs, hs, K, wt + j0, pad, bias + j0, out + r * pad + j0, pad,
-                       FL_TILE_ROWS, WIDE);
+                       FL_DENSE_TILE_ROWS, WIDE);
         for (; r < n_rows; r++)
             NAME(tile)(h + r * hs, hs, K, wt + j0, pad, bias + j0, out + r * pad + j0, pad,
                        1, WIDE);
     }
     for (; j0 < pad; j0 += NARROW) {
         ptrdiff_t r = 0;
-        for (; r + FL_TILE_ROWS <= n_rows; r += FL_TILE_ROWS)
+        for (; r + FL_DENSE_TILE_ROWS <= n_rows; r += FL_DENSE_TILE_ROWS)
             NAME(tile)(h + r * hs, hs, K, wt + j0, pad, bias + j0, out + r * pad + j0, pad,
-                       FL_TILE_ROWS, NARROW);
+                       FL_DENSE_TILE_ROWS, NARROW);
         for (; r < n_rows; r++)
             NAME(tile)(h + r * hs, hs, K, wt + j0, pad, bias + j0, out + r * pad + j0, pad,
                        1, NARROW);

@@ -675,7 +675,7 @@ FL_INLINE double NAME(ce_label_tile)(const REAL *restrict x, ptrdiff_t i0, ptrdi
     int all_plain = 1;
     FL_SIMD
     for (int r = 0; r < T; r++)
-        all_plain &= !live[r] | NAME(tile_row_finite)(&tl, r, d[r]);
+        all_plain &= (!live[r]) | NAME(tile_row_finite)(&tl, r, d[r]);
     for (ptrdiff_t r = 0; r < rows; r++)
         all_plain &= live[r];
     double acc = 0.0;
