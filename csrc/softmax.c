@@ -7,13 +7,14 @@
 #include "fl_common.h"
 
 /* What one pass over a row learns (see row_pass in softmax_impl.h). The sum of
- * exp(x_j - m) is kept as `below` + `n_top`, where n_top counts the entries equal to
- * the max m (each contributes exactly 1): then log(sum) = log1p(below + n_top - 1)
- * keeps full relative accuracy when one logit dominates and the loss is tiny. */
+ * exp(x_j - m) is kept as `below` + `n_top`. Where the sum is small, n_top counts the
+ * entries equal to the max m (each contributes exactly 1) and below sums the rest: then
+ * log(sum) = log1p(below + n_top - 1) keeps full relative accuracy when one logit
+ * dominates and the loss is tiny. Elsewhere below is the whole sum and n_top is 0. */
 typedef struct fl_row_stats {
     double m;         /* the row max */
-    double below;     /* sum of exp(x_j - m) over the entries below m */
-    double n_top;     /* how many entries equal m */
+    double below;     /* sum of exp(x_j - m) over the entries below m, or over all */
+    double n_top;     /* how many entries equal m, or 0 */
     double d;         /* sum_j c_j * (m - x_j): every term >= 0, no cancellation */
     double c_sum;     /* sum_j c_j, the target weights of the row */
     double log_s;     /* log(below + n_top) */

@@ -69,32 +69,44 @@ enum { NAME(STORE_NOTHING), NAME(STORE_EXP), NAME(STORE_SHIFTED) };
 #define FL_PREFETCH_AHEAD 1024
 #endif
 
+/* How exp_sum sums: all of exp(x_j - m); split into the entries below m and a count of
+ * those equal to it; or split, over entries that already hold exp(x_j - m). */
+enum { NAME(SUM_PLAIN), NAME(SUM_SPLIT), NAME(SUM_SPLIT_EXPS) };
+
 /* One block of FL_SUM_BLOCK entries into the lane accumulators; its first `skip`
  * entries are stored but left out of the sums (they were summed already). */
 FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, REAL m, REAL *restrict eb,
-                                   int store, double *restrict acc, REAL *restrict tops,
-                                   int skip)
+                                   int store, int sum, double *restrict acc,
+                                   REAL *restrict tops, int skip)
 {
     REAL part[FL_SUM_LANES] = {0};
     for (int u = 0; u < FL_SUM_RUN; u++) {
         const REAL *restrict xs = xb + u * FL_SUM_LANES;
-        __builtin_prefetch(xs + FL_PREFETCH_AHEAD);
+        if (sum != NAME(SUM_SPLIT_EXPS))
+            __builtin_prefetch(xs + FL_PREFETCH_AHEAD);
         REAL *restrict es = eb + u * FL_SUM_LANES;
         FL_SIMD
         for (int l = 0; l < FL_SUM_LANES; l++) {
             const REAL v = xs[l];
-            const REAL e = EXP(v - m);
+            const REAL e = sum == NAME(SUM_SPLIT_EXPS) ? v : EXP(v - m);
             if (store == NAME(STORE_EXP))
                 es[l] = e;
             else if (store == NAME(STORE_SHIFTED))
                 es[l] = v - m;
             /* selects of values, not branches, so that the loop vectorizes; a NaN
-             * entry fails v >= m and lands in the sum below */
+             * entry is never a top and lands in the sum below. Over stored exps the
+             * tops are the entries whose exp is 1, which adds the entries within an
+             * ulp of m to them: the same sum, as their exp rounds to 1 too. */
             const int counted = u * FL_SUM_LANES + l >= skip;
-            const REAL e_below = v >= m || !counted ? (REAL)0 : e;
-            const REAL one_top = v >= m && counted ? (REAL)1 : (REAL)0;
-            part[l] = part[l] + e_below;
-            tops[l] = tops[l] + one_top;
+            if (sum == NAME(SUM_PLAIN)) {
+                part[l] = part[l] + (counted ? e : (REAL)0);
+            } else {
+                const int top = sum == NAME(SUM_SPLIT) ? v >= m : e >= (REAL)1;
+                const REAL e_below = top || !counted ? (REAL)0 : e;
+                const REAL one_top = top && counted ? (REAL)1 : (REAL)0;
+                part[l] = part[l] + e_below;
+                tops[l] = tops[l] + one_top;
+            }
         }
     }
     FL_SIMD
@@ -114,33 +126,37 @@ FL_INLINE void NAME(add_upper_half)(double *restrict acc, REAL *restrict tops, i
 }
 
 /*
- * exp(x_j - m) over a chunk, summed in two parts: the entries below m (*below) and
- * those >= m (*top: each is exactly 1, as exp(0) == 1). A NaN entry makes *below NaN.
+ * The sum of exp(x_j - m) over a chunk (m >= every x_j), into *below; a NaN entry makes
+ * it NaN. With `sum` = SUM_SPLIT the entries equal to m (each exactly 1, as exp(0) ==
+ * 1) are counted in *top instead and *below sums the others only: then the sum minus 1
+ * is exact enough for log1p when one entry dominates, which the plain sum, rounding
+ * 1 + e_j in REAL, is not. SUM_SPLIT_EXPS does the same over a chunk xc that holds
+ * exp(x_j - m) already (m is not used).
  * With `store`, ec receives exp(x_j - m) or x_j - m. Every entry goes through the same
  * vector code: the last, partial block overlaps the one before it, or (in a chunk
- * shorter than a block) is padded with -inf, whose exp is 0.
+ * shorter than a block) is padded with -inf, whose exp is 0 (0 for stored exps).
  */
 FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
-                             REAL *restrict ec, int store, double *below_out,
+                             REAL *restrict ec, int store, int sum, double *below_out,
                              double *top_out)
 {
     double acc[FL_SUM_LANES] = {0};
     REAL tops[FL_SUM_LANES] = {0};
     ptrdiff_t j0 = 0;
     for (; j0 + FL_SUM_BLOCK <= len; j0 += FL_SUM_BLOCK)
-        NAME(exp_sum_block)(xc + j0, m, store ? ec + j0 : NULL, store, acc, tops, 0);
+        NAME(exp_sum_block)(xc + j0, m, store ? ec + j0 : NULL, store, sum, acc, tops, 0);
     if (j0 < len && len >= FL_SUM_BLOCK) {
         /* the last FL_SUM_BLOCK entries, overlapping the blocks before: the overlap
          * is stored again (the same values) and left out of the sums */
         const ptrdiff_t last = len - FL_SUM_BLOCK;
-        NAME(exp_sum_block)(xc + last, m, store ? ec + last : NULL, store, acc, tops,
-                            (int)(j0 - last));
+        NAME(exp_sum_block)(xc + last, m, store ? ec + last : NULL, store, sum, acc,
+                            tops, (int)(j0 - last));
     } else if (j0 < len) {
         REAL xt[FL_SUM_BLOCK], et[FL_SUM_BLOCK];
         const ptrdiff_t rest = len - j0;
         for (ptrdiff_t l = 0; l < FL_SUM_BLOCK; l++)
-            xt[l] = l < rest ? xc[j0 + l] : -(REAL)INFINITY;
-        NAME(exp_sum_block)(xt, m, et, store, acc, tops, 0);
+            xt[l] = l < rest ? xc[j0 + l] : sum == NAME(SUM_SPLIT_EXPS) ? (REAL)0 : -(REAL)INFINITY;
+        NAME(exp_sum_block)(xt, m, et, store, sum, acc, tops, 0);
         if (store)
             memcpy(ec + j0, et, (size_t)rest * sizeof(REAL));
     }
@@ -155,6 +171,34 @@ FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, REAL m,
     *top_out = (double)tops[0];
 }
 
+/* Below this plain sum row_pass splits the sum (see exp_sum): log_sum takes log1p of the
+ * sum minus 1 under 1.5; the margin covers the rounding of the plain sum. */
+#define FL_SPLIT_SUM_BELOW 2.0
+
+/* The split sum of a finite row from the exps its pass stored, e_j = exp(x_j -
+ * chunk_max[k]): a chunk whose running max is below the row max holds no entry equal
+ * to it. */
+FL_INLINE void NAME(split_stored_sum)(const REAL *restrict e, ptrdiff_t n,
+                                      const REAL *restrict chunk_max, fl_row_stats *s)
+{
+    const ptrdiff_t chunk = fl_chunk_len(n);
+    double below = 0.0, n_top = 0.0;
+    ptrdiff_t k = 0;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
+        const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
+        double b, t;
+        NAME(exp_sum)(e + j0, len, 0, NULL, NAME(STORE_NOTHING), NAME(SUM_SPLIT_EXPS), &b, &t);
+        if ((double)chunk_max[k] == s->m) {
+            below += b;
+            n_top += t;
+        } else {
+            below += (b + t) * exp((double)chunk_max[k] - s->m);
+        }
+    }
+    s->below = below;
+    s->n_top = n_top;
+}
+
 /* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
  * several times a log). */
 FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
@@ -164,13 +208,16 @@ FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
 }
 
 /*
- * One pass over a row: max, the split sum of exp (see fl_row_stats), and d = sum_j
- * c_j (m - x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT
- * (c = w (a t + b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the
- * running max chunk_max[k] of chunk k (x_j - chunk_max[k] with store_shifted: writing
- * the output here, where exp keeps the core busy, hides the cost of fetching its cache
- * lines; a later streaming pass could not). Returns finite = 0 for a row that needs the
- * scalar limit code: +inf or NaN entries, or a chunk that is all -inf.
+ * One pass over a row: max, the sum of exp (see fl_row_stats), and d = sum_j c_j (m -
+ * x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT (c = w (a t +
+ * b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the running max
+ * chunk_max[k] of chunk k (x_j - chunk_max[k] with store_shifted: writing the output
+ * here, where exp keeps the core busy, hides the cost of fetching its cache lines; a
+ * later streaming pass could not). Returns finite = 0 for a row that needs the scalar
+ * limit code: +inf or NaN entries, or a chunk that is all -inf.
+ * The split of the sum costs a third of the pass. A pass that stores the exps sums
+ * them plainly and splits the stored exps afterwards, from L1, only in a row whose sum
+ * is small enough to need it; the others split as they go.
  */
 FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int mode,
                                       const double *restrict w, const REAL *restrict t,
@@ -206,11 +253,13 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
 
         double below, top;
         if (e_out && store_shifted)
-            NAME(exp_sum)(xc, len, m, e_out + j0, NAME(STORE_SHIFTED), &below, &top);
+            NAME(exp_sum)(xc, len, m, e_out + j0, NAME(STORE_SHIFTED), NAME(SUM_SPLIT), &below,
+                          &top);
         else if (e_out)
-            NAME(exp_sum)(xc, len, m, e_out + j0, NAME(STORE_EXP), &below, &top);
+            NAME(exp_sum)(xc, len, m, e_out + j0, NAME(STORE_EXP), NAME(SUM_PLAIN), &below,
+                          &top);
         else
-            NAME(exp_sum)(xc, len, m, NULL, NAME(STORE_NOTHING), &below, &top);
+            NAME(exp_sum)(xc, len, m, NULL, NAME(STORE_NOTHING), NAME(SUM_SPLIT), &below, &top);
         s.below += below;
         s.n_top += top;
 
@@ -241,6 +290,8 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
      * fast path (exp gives 0) unless they meet a zero target weight (0 * inf). */
     if (isnan(s.below + s.n_top + s.d))
         s.finite = 0;
+    if (s.finite && e_out && !store_shifted && s.below < FL_SPLIT_SUM_BELOW)
+        NAME(split_stored_sum)(e_out, n, chunk_max, &s);
     if (s.finite)
         s.log_s = NAME(log_sum)(&s);
     return s;

@@ -208,6 +208,41 @@ def test_tiny_loss_in_a_long_row_float64():
     np.testing.assert_allclose(grad[0, c - 3], -s / (1 + s), rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("c", [40, 1000, 5000])
+def test_dominant_label_on_both_sides_of_the_split_sum(dtype, c):
+    # The label's logit leads the others by a margin that puts S - 1 = sum over the
+    # other entries of exp(x_j - x_y) anywhere from 1e-9 to 2: the kernel sums exp
+    # plainly and splits off the max entries only where S is small (S < 2), and both
+    # sides keep the per-sample loss and the label's gradient 1/S - 1 relatively exact.
+    rng = np.random.default_rng(c)
+    s_minus_1 = np.array([1e-9, 1e-4, 0.3, 0.45, 0.5, 0.55, 0.8, 0.95, 1.0, 1.05, 1.3, 2.0])
+    n = len(s_minus_1)
+    x = rng.normal(size=(n, c))
+    y = rng.integers(0, c, n)
+    for i in range(n):
+        others = np.delete(x[i], y[i])
+        x[i, y[i]] = others.max() + np.log(np.exp(others - others.max()).sum() / s_minus_1[i])
+    x = x.astype(dtype)
+    # closed forms in float64 (x_y is the max): loss = log1p(S - 1), p_j = exp(x_j - x_y) / S
+    # and the label's gradient p_y - 1 = -(S - 1) / S, with S - 1 summed exactly
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64[np.arange(n), y][:, None])
+    e[np.arange(n), y] = 0.0
+    tail = np.array([math.fsum(row) for row in e])
+    want_value = np.log1p(tail)
+    want_p = e / (1.0 + tail)[:, None]
+    want_p[np.arange(n), y] = 1.0 / (1.0 + tail)
+    want_grad = want_p.copy()
+    want_grad[np.arange(n), y] = -tail / (1.0 + tail)
+
+    value, grad = fastloss.CrossEntropyLoss(reduction="none").value_and_grad(x, y)
+    rtol = tol(dtype)["rtol"]
+    np.testing.assert_allclose(value, want_value, rtol=rtol, atol=0)
+    np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=0)
+    np.testing.assert_allclose(fastloss.softmax(x), want_p, rtol=rtol, atol=0)
+
+
 # ---- extreme and infinite logits ---------------------------------------------------------
 
 INF, NAN = math.inf, math.nan
