@@ -199,6 +199,47 @@ FL_INLINE void NAME(split_stored_sum)(const REAL *restrict e, ptrdiff_t n,
     s->n_top = n_top;
 }
 
+/* lane[l] = max(lane[l], lane[l + w]) for l < w: one round of chunk_max_of. */
+FL_INLINE void NAME(max_upper_half)(REAL *restrict lane, int w)
+{
+    FL_SIMD
+    for (int l = 0; l < w; l++)
+        lane[l] = lane[l + w] > lane[l] ? lane[l + w] : lane[l];
+}
+
+/* The max of a chunk, over FL_SUM_LANES lanes of whole vectors; the last vector
+ * overlaps the one before it (a max does not mind counting an entry twice), so no
+ * scalar tail. A NaN entry may or may not show in the result: row_pass's sum catches
+ * it either way. */
+FL_INLINE REAL NAME(chunk_max_of)(const REAL *restrict xc, ptrdiff_t len)
+{
+    if (len < FL_SUM_LANES) {
+        REAL mc = xc[0];
+        for (ptrdiff_t j = 1; j < len; j++)
+            mc = xc[j] > mc ? xc[j] : mc;
+        return mc;
+    }
+    REAL lane[FL_SUM_LANES];
+    memcpy(lane, xc, sizeof lane);
+    ptrdiff_t j0 = FL_SUM_LANES;
+    for (; j0 + FL_SUM_LANES <= len; j0 += FL_SUM_LANES) {
+        FL_SIMD
+        for (int l = 0; l < FL_SUM_LANES; l++)
+            lane[l] = xc[j0 + l] > lane[l] ? xc[j0 + l] : lane[l];
+    }
+    if (j0 < len) {
+        const REAL *restrict xl = xc + len - FL_SUM_LANES;
+        FL_SIMD
+        for (int l = 0; l < FL_SUM_LANES; l++)
+            lane[l] = xl[l] > lane[l] ? xl[l] : lane[l];
+    }
+    NAME(max_upper_half)(lane, 8);
+    NAME(max_upper_half)(lane, 4);
+    NAME(max_upper_half)(lane, 2);
+    NAME(max_upper_half)(lane, 1);
+    return lane[0];
+}
+
 /* log(sum_j exp(x_j - m)) from the split sum; log1p only where it matters (it costs
  * several times a log). */
 FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
@@ -231,10 +272,7 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
         const REAL *restrict xc = x + j0;
 
-        REAL mc = xc[0];
-        FL_PRAGMA(omp simd reduction(max : mc))
-        for (ptrdiff_t j = 0; j < len; j++)
-            mc = xc[j] > mc ? xc[j] : mc;
+        const REAL mc = NAME(chunk_max_of)(xc, len);
         if (!(fabs((double)mc) < INFINITY)) {  /* +inf, NaN, or a chunk of -inf */
             s.finite = 0;
             return s;

@@ -267,6 +267,35 @@ def test_non_finite_in_late_chunk(special, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("special", ["pinf", "nan"])
+@pytest.mark.parametrize("c", [33, 47, 1000])
+def test_non_finite_anywhere_in_a_row(c, special, dtype):
+    """The chunk max runs over 16 lanes and takes the last 16 entries as one vector that
+    overlaps the one before: an inf or a NaN is found at the first entry, at either side
+    of a lane boundary, in the overlap and at the end."""
+    rng = np.random.default_rng(c)
+    positions = sorted({0, 15, 16, c - 17, c - 16, c - 9, c - 1})
+    x = rng.normal(0, 1, size=(len(positions), c))
+    for r, j in enumerate(positions):
+        x[r, j] = np.inf if special == "pinf" else np.nan
+    x = x.astype(dtype)
+    labels = np.array([(j + 1) % c for j in positions])
+    for r, j in enumerate(positions):
+        msg = case(special=special, C=c, index=j, dtype=dtype)
+        if special == "pinf":
+            sm = np.zeros(c)
+            sm[j] = 1.0
+            lse, loss = np.inf, np.inf  # log p of the label is -inf
+        else:
+            sm = np.full(c, np.nan)
+            lse = loss = np.nan
+        assert_close(fastloss.softmax(x)[r], sm, dtype, msg)
+        assert_close(fastloss.logsumexp(x)[r], lse, dtype, msg)
+        losses = fastloss.cross_entropy(x, labels, reduction="none")
+        assert_close(losses[r], loss, dtype, msg)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_logsumexp_near_zero_keeps_relative_accuracy(dtype):
     # lse([-11, 0]) = log1p(e^-11): found by hypothesis, where log(1 + e^-11) would lose
     # five digits
