@@ -19,6 +19,7 @@ typedef struct fl_row_stats {
     double c_sum;     /* sum_j c_j, the target weights of the row */
     double log_s;     /* log(below + n_top) */
     int finite;       /* 0: the row holds an inf or a NaN, see fl_row_limits */
+    int split;        /* below and n_top are split (else below may be the whole sum) */
 } fl_row_stats;
 
 /* A row with inf or NaN entries, described by its mathematical limit:

@@ -341,11 +341,21 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
      * fast path (exp gives 0) unless they meet a zero target weight (0 * inf). */
     if (isnan(s.below + s.n_top + s.d))
         s.finite = 0;
-    if (s.finite && e_out && !store_shifted && s.below < FL_SPLIT_SUM_BELOW)
-        NAME(split_stored_sum)(e_out, n, chunk_max, &s);
-    if (s.finite)
-        s.log_s = NAME(log_sum)(&s);
+    s.split = !(e_out && !store_shifted);
     return s;
+}
+
+/* s->log_s of a row after its pass, splitting first the exps the pass stored in e when
+ * its sum is small enough to need it (see row_pass). softmax, which needs no log, skips
+ * this. */
+FL_INLINE void NAME(row_log_sum)(fl_row_stats *s, const REAL *restrict e, ptrdiff_t n,
+                                 const REAL *restrict chunk_max)
+{
+    if (!s->finite)
+        return;
+    if (!s->split && s->below < FL_SPLIT_SUM_BELOW)
+        NAME(split_stored_sum)(e, n, chunk_max, s);
+    s->log_s = NAME(log_sum)(s);
 }
 
 /* The exact limits for a row with inf or NaN entries (scalar code, libm). */
@@ -484,8 +494,9 @@ FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(ro
                               double w_sum, double coef, REAL *restrict g,
                               REAL *restrict chunk_max)
 {
-    const fl_row_stats s = NAME(row_pass)(x, n, NAME(target_mode)(rt), rt->w, rt->t, rt->a,
-                                          rt->b, g, 0, chunk_max);
+    fl_row_stats s = NAME(row_pass)(x, n, NAME(target_mode)(rt), rt->w, rt->t, rt->a, rt->b,
+                                    g, 0, chunk_max);
+    NAME(row_log_sum)(&s, g, n, chunk_max);
     return NAME(ce_finish)(x, n, rt, w_sum, coef, &s, g, chunk_max);
 }
 
@@ -1146,9 +1157,11 @@ FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_
     for (ptrdiff_t i = r0; i < r1; i++) {
         const REAL *restrict x = x_all + i * n;
         REAL *restrict out = out_all + i * out_stride;
-        const fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
-                                              what == NAME(OUT_LSE) ? NULL : out,
-                                              what == NAME(OUT_LOG_SOFTMAX), chunk_max);
+        fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
+                                        what == NAME(OUT_LSE) ? NULL : out,
+                                        what == NAME(OUT_LOG_SOFTMAX), chunk_max);
+        if (what != NAME(OUT_SOFTMAX))
+            NAME(row_log_sum)(&s, NULL, n, chunk_max);
         if (what == NAME(OUT_LOG_SOFTMAX) && s.finite)
             NAME(log_softmax_finish)(n, &s, out, chunk_max);
         else
