@@ -160,8 +160,9 @@ FL_INLINE void NAME(exp_sum)(const REAL *restrict xc, ptrdiff_t len, ptrdiff_t a
     } else if (j0 < len) {
         REAL xt[FL_SUM_BLOCK], et[FL_SUM_BLOCK];
         const ptrdiff_t rest = len - j0;
+        const REAL pad = sum == NAME(SUM_SPLIT_EXPS) ? (REAL)0 : -(REAL)INFINITY;
         for (ptrdiff_t l = 0; l < FL_SUM_BLOCK; l++)
-            xt[l] = l < rest ? xc[j0 + l] : sum == NAME(SUM_SPLIT_EXPS) ? (REAL)0 : -(REAL)INFINITY;
+            xt[l] = l < rest ? xc[j0 + l] : pad;
         NAME(exp_sum_block)(xt, 0, m, et, store, sum, acc, tops, 0);
         if (store)
             memcpy(ec + j0, et, (size_t)rest * sizeof(REAL));
@@ -302,12 +303,10 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         double below, top;
         if (e_out && store_shifted)
             NAME(exp_sum)(xc, len, ahead, m, e_out + j0, NAME(STORE_SHIFTED), NAME(SUM_SPLIT),
-                          &below,
-                          &top);
+                          &below, &top);
         else if (e_out)
             NAME(exp_sum)(xc, len, ahead, m, e_out + j0, NAME(STORE_EXP), NAME(SUM_PLAIN),
-                          &below,
-                          &top);
+                          &below, &top);
         else
             NAME(exp_sum)(xc, len, ahead, m, NULL, NAME(STORE_NOTHING), NAME(SUM_SPLIT), &below,
                           &top);

@@ -213,7 +213,7 @@ def test_tiny_loss_in_a_long_row_float64():
 def test_dominant_label_on_both_sides_of_the_split_sum(dtype, c):
     # The label's logit leads the others by a margin that puts S - 1 = sum over the
     # other entries of exp(x_j - x_y) anywhere from 1e-9 to 2: the kernel sums exp
-    # plainly and splits off the max entries only where S is small (S < 2), and both
+    # plainly and splits off the max entries only where S is small (S < 1.5), and both
     # sides keep the per-sample loss and the label's gradient 1/S - 1 relatively exact.
     rng = np.random.default_rng(c)
     s_minus_1 = np.array([1e-9, 1e-4, 0.3, 0.45, 0.5, 0.55, 0.8, 0.95, 1.0, 1.05, 1.3, 2.0])
