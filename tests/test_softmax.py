@@ -474,3 +474,39 @@ def test_many_rows_against_reference(name, dtype):
     x = np.random.default_rng(8).normal(0, 3, size=(1001, 300)).astype(dtype)
     fast, slow = FUNCS[name]
     assert_close(fast(x, n_threads=2), slow(x), dtype, case(func=name, dtype=dtype, seed=8))
+
+
+def _at_offset(a, offset):
+    """A C-contiguous copy of a whose data starts `offset` entries into a fresh buffer."""
+    buf = np.empty(a.size + 16, dtype=a.dtype)
+    view = buf[offset:offset + a.size].reshape(a.shape)
+    view[...] = a
+    return view
+
+
+@pytest.mark.parametrize("c", [1000, 5000], ids=["one-chunk", "several-chunks"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_results_do_not_depend_on_where_the_arrays_start(c, dtype):
+    # The kernels align some of their loads to cache lines; the bits must not move with
+    # the address. Rows include ties of +0 and -0 at the max and a dominant entry.
+    rng = np.random.default_rng(c)
+    x = rng.normal(0.0, 3.0, size=(6, c)).astype(dtype)
+    x[1] = 0.0
+    x[1, ::3] = -0.0
+    x[2, :] = -200.0
+    x[2, c // 2] = 0.0
+    labels = rng.integers(0, c, size=6)
+    loss = fastloss.CrossEntropyLoss(reduction="none")
+
+    def outputs(xs, out):
+        value, grad = loss.value_and_grad(xs, labels, out=out)
+        return (value, grad.copy(), fastloss.log_softmax(xs), fastloss.softmax(xs),
+                fastloss.logsumexp(xs))
+
+    base = outputs(_at_offset(x, 0), _at_offset(np.zeros_like(x), 0))
+    for offset in range(1, 16):
+        got = outputs(_at_offset(x, offset), _at_offset(np.zeros_like(x), 15 - offset))
+        for k, (a, b) in enumerate(zip(base, got)):
+            np.testing.assert_array_equal(
+                np.signbit(a), np.signbit(b), err_msg=f"offset {offset}, output {k}")
+            np.testing.assert_array_equal(a, b, err_msg=f"offset {offset}, output {k}")
