@@ -199,7 +199,8 @@ def test_probabilities_must_convert_without_loss():
     (np.ones(9), ValueError, r"weight must have one entry per class: expected length 10, "
                              r"got 9"),
     (np.ones(11), ValueError, r"weight must have one entry per class"),
-    (np.r_[np.ones(9), -1.0], ValueError, r"weight must be finite and >= 0, got weight\[9\]"),
+    (np.r_[np.ones(9), -1.0], ValueError, r"weight must be finite and >= 0, got "
+                                          r"weight\[9\] = -1.0$"),
     (np.r_[np.nan, np.ones(9)], ValueError, r"weight must be finite and >= 0, got "
                                             r"weight\[0\] = .*nan"),
     (np.r_[np.inf, np.ones(9)], ValueError, r"weight must be finite and >= 0"),

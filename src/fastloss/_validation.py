@@ -147,7 +147,7 @@ def check_weight(weight):
     bad = ~(np.isfinite(w) & (w >= 0))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"weight must be finite and >= 0, got weight[{j}] = {w[j]!r}")
+        raise ValueError(f"weight must be finite and >= 0, got weight[{j}] = {float(w[j])!r}")
     return w
 
 
