@@ -241,10 +241,7 @@ FL_INLINE REAL NAME(chunk_max_of)(const REAL *restrict xc, ptrdiff_t len)
     REAL lane[FL_MAX_SETS][FL_SUM_LANES];
     for (int k = 0; k < FL_MAX_SETS; k++)
         memcpy(lane[k], xc, sizeof lane[k]);
-    ptrdiff_t j0 = FL_SUM_LANES;
-    const size_t to_line = (64 - ((uintptr_t)xc & 63)) & 63;
-    if (to_line % sizeof(REAL) == 0)
-        j0 = (ptrdiff_t)(to_line / sizeof(REAL));
+    ptrdiff_t j0 = fl_misalignment(xc, sizeof(REAL));
     for (; j0 + FL_MAX_SETS * FL_SUM_LANES <= len; j0 += FL_MAX_SETS * FL_SUM_LANES) {
         for (int k = 0; k < FL_MAX_SETS; k++) {
             const REAL *restrict xk = xc + j0 + k * FL_SUM_LANES;
