@@ -156,12 +156,30 @@ def test_no_omp_num_threads_means_all_usable_cores(monkeypatch, restore_threads)
 
 
 @pytest.mark.parametrize("bad,exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
-                                     ("2", TypeError), (True, TypeError), (2.0, TypeError)])
+                                     ("2", TypeError), (True, TypeError), (2.0, TypeError),
+                                     (1025, ValueError), (10**12, ValueError),
+                                     (2**64, ValueError)])
 def test_set_num_threads_rejects_invalid(bad, exc, restore_threads):
     fastloss.set_num_threads(4)
     with pytest.raises(exc, match=r"\bn\b.*"):
         fastloss.set_num_threads(bad)
     assert fastloss.get_num_threads() == 4, "a rejected value must not change the default"
+
+
+def test_thread_counts_past_the_limit(monkeypatch, restore_threads):
+    """The largest count is accepted and runs; one more is refused, by set_num_threads
+    and by n_threads alike, naming the argument; the environment is lowered to it."""
+    x = np.random.default_rng(5).normal(size=(64, 100)).astype(np.float32)
+    fastloss.set_num_threads(1024)
+    assert fastloss.get_num_threads() == 1024
+    np.testing.assert_array_equal(fastloss.log_softmax(x), fastloss.log_softmax(x, n_threads=1))
+    with pytest.raises(ValueError, match=r"n_threads must be at most 1024, got 1025"):
+        fastloss.log_softmax(x, n_threads=1025)
+    with pytest.raises(ValueError, match=r"n_threads must be at most 1024, got 4294967297"):
+        fastloss.cross_entropy(x, np.zeros(64, dtype=np.int64), n_threads=2**32 + 1)
+    fastloss.set_num_threads(None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+    assert fastloss.get_num_threads() == 1024
 
 
 # ---- concurrent calls from Python threads ------------------------------------------------

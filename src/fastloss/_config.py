@@ -6,6 +6,11 @@ __all__ = ["set_num_threads", "get_num_threads"]
 
 _default_threads = None
 
+# Far more threads than cores only oversubscribe them, and an OpenMP runtime that cannot
+# create the team it is asked for may abort the process: counts above this are refused
+# (an argument) or lowered to it (OMP_NUM_THREADS).
+MAX_THREADS = 1024
+
 
 def _check_threads(n, name="n_threads"):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
@@ -13,14 +18,17 @@ def _check_threads(n, name="n_threads"):
     n = int(n)
     if n < 1:
         raise ValueError(f"{name} must be >= 1, got {n}")
+    if n > MAX_THREADS:
+        raise ValueError(f"{name} must be at most {MAX_THREADS}, got {n}")
     return n
 
 
 def _usable_cores():
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, MAX_THREADS)
 
 
 _cores = _usable_cores()  # read once: a system call is too slow for every kernel call
@@ -29,7 +37,7 @@ _cores = _usable_cores()  # read once: a system call is too slow for every kerne
 def _threads_from_environment():
     value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if value.isdigit() and int(value) >= 1:
-        return int(value)
+        return min(int(value), MAX_THREADS)
     return _cores
 
 
@@ -39,8 +47,9 @@ def set_num_threads(n):
     Parameters
     ----------
     n : int or None
-        Threads per kernel call (>= 1). ``None`` restores the default:
-        ``OMP_NUM_THREADS`` if set, else the cores this process may run on.
+        Threads per kernel call, 1 to ``MAX_THREADS`` (1024). ``None`` restores the
+        default: ``OMP_NUM_THREADS`` if set (lowered to 1024), else the cores this
+        process may run on.
 
     Notes
     -----
