@@ -46,8 +46,8 @@ FL_INLINE double NAME(target_weight)(const NAME(row_target) *rt, ptrdiff_t j)
     return rt->eps_c * rt->w[j] + (j == rt->y ? rt->b_y : 0.0);
 }
 
-/* What exp_sum writes for each entry: nothing, exp(x_j - m) or x_j - m. */
-enum { NAME(STORE_NOTHING), NAME(STORE_EXP), NAME(STORE_SHIFTED) };
+/* What exp_sum writes for each entry: nothing or exp(x_j - m). */
+enum { NAME(STORE_NOTHING), NAME(STORE_EXP) };
 
 /*
  * The sums behind exp_sum. Entries are summed in FL_SUM_LANES lanes; each lane adds
@@ -99,8 +99,6 @@ FL_INLINE void NAME(exp_sum_block)(const REAL *restrict xb, ptrdiff_t ahead, int
             const REAL e = sum == NAME(SUM_SPLIT_EXPS) ? v : EXP(v - m);
             if (store == NAME(STORE_EXP))
                 es[l] = e;
-            else if (store == NAME(STORE_SHIFTED))
-                es[l] = v - m;
             /* selects of values, not branches, so that the loop vectorizes; a NaN
              * entry is never a top and lands in the sum below. Over stored exps the
              * tops are the entries whose exp is 1, which adds the entries within an
@@ -140,7 +138,7 @@ FL_INLINE void NAME(add_upper_half)(double *restrict acc, REAL *restrict tops, i
  * the sum minus 1 is exact enough for log1p when one entry dominates, which the plain
  * sum, rounding 1 + e_j in REAL, is not. SUM_SPLIT_EXPS does the same over a chunk xc
  * that holds exp(x_j - m) already (m is not used).
- * With `store`, ec receives exp(x_j - m) or x_j - m. Every entry goes through the same
+ * With `store`, ec receives exp(x_j - m). Every entry goes through the same
  * vector code: the last, partial block overlaps the one before it, or (in a chunk
  * shorter than a block) is padded with -inf, whose exp is 0 (0 for stored exps).
  * The entries `ahead` of each one summed are fetched into the cache (see
@@ -285,9 +283,8 @@ FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
  * One pass over a row: max, the sum of exp (see fl_row_stats), and d = sum_j c_j (m -
  * x_j) for c_j chosen by `mode`: C_NONE (no d), C_WEIGHT (c = w), C_SOFT (c = w (a t +
  * b)). When e_out is not NULL it receives exp(x_j - chunk_max[k]) for the running max
- * chunk_max[k] of chunk k (x_j - chunk_max[k] with store_shifted: writing the output
- * here, where exp keeps the core busy, hides the cost of fetching its cache lines; a
- * later streaming pass could not). Returns finite = 0 for a row that needs the scalar
+ * chunk_max[k] of chunk k: writing the output here, where exp keeps the core busy,
+ * hides the cost of fetching its cache lines; a later streaming pass could not. Returns finite = 0 for a row that needs the scalar
  * limit code: +inf or NaN entries, or a chunk that is all -inf.
  * The split of the sum costs about a quarter of the pass (five of the twenty-odd vector
  * operations per vector of entries). A pass that stores the exps sums them plainly and
@@ -297,7 +294,7 @@ FL_INLINE double NAME(log_sum)(const fl_row_stats *s)
 FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int mode,
                                       const double *restrict w, const REAL *restrict t,
                                       double a, double b, REAL *restrict e_out,
-                                      int store_shifted, REAL *restrict chunk_max)
+                                      REAL *restrict chunk_max)
 {
     fl_row_stats s = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
     const ptrdiff_t chunk = fl_chunk_len(n);
@@ -326,10 +323,7 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
         chunk_max[k] = m;
 
         double below, top;
-        if (e_out && store_shifted)
-            NAME(exp_sum)(xc, len, ahead, fetch_out, m, e_out + j0, NAME(STORE_SHIFTED),
-                          NAME(SUM_SPLIT), &below, &top);
-        else if (e_out)
+        if (e_out)
             NAME(exp_sum)(xc, len, ahead, fetch_out, m, e_out + j0, NAME(STORE_EXP),
                           NAME(SUM_PLAIN), &below, &top);
         else
@@ -365,7 +359,7 @@ FL_INLINE fl_row_stats NAME(row_pass)(const REAL *restrict x, ptrdiff_t n, int m
      * fast path (exp gives 0) unless they meet a zero target weight (0 * inf). */
     if (isnan(s.below + s.n_top + s.d))
         s.finite = 0;
-    s.split = !(e_out && !store_shifted);
+    s.split = !e_out;
     return s;
 }
 
@@ -519,7 +513,7 @@ FL_INLINE double NAME(ce_row)(const REAL *restrict x, ptrdiff_t n, const NAME(ro
                               REAL *restrict chunk_max)
 {
     fl_row_stats s = NAME(row_pass)(x, n, NAME(target_mode)(rt), rt->w, rt->t, rt->a, rt->b,
-                                    g, 0, chunk_max);
+                                    g, chunk_max);
     NAME(row_log_sum)(&s, g, n, chunk_max);
     return NAME(ce_finish)(x, n, rt, w_sum, coef, &s, g, chunk_max);
 }
@@ -1062,10 +1056,13 @@ int NAME(fl_nll_fwdbwd)(const REAL *logp, ptrdiff_t n_rows, ptrdiff_t n_cols,
 
 enum { NAME(OUT_SOFTMAX), NAME(OUT_LOG_SOFTMAX), NAME(OUT_LSE) };
 
-/* log_softmax of a finite row whose out holds x_j - chunk_max[k] (see row_pass):
- * subtract (m - chunk_max[k]) and log(sum); all three terms are <= 0, nothing cancels,
- * the result is within about 2 ulp (3 for a row whose max moved between chunks). */
-FL_INLINE void NAME(log_softmax_finish)(ptrdiff_t n, const fl_row_stats *s, REAL *restrict out,
+/* log_softmax of a finite row x after its pass: (x_j - chunk_max[k]) - (m -
+ * chunk_max[k]) - log(sum); all three terms are <= 0, nothing cancels, the result is
+ * within about 2 ulp (3 for a row whose max moved between chunks). The pass stored the
+ * exps in out, which this overwrites: it costs no more than storing x_j - chunk_max[k]
+ * there, and it lets row_log_sum split a small sum from them without a second exp. */
+FL_INLINE void NAME(log_softmax_finish)(const REAL *restrict x, ptrdiff_t n,
+                                        const fl_row_stats *s, REAL *restrict out,
                                         const REAL *restrict chunk_max)
 {
     const REAL ls = (REAL)s->log_s;
@@ -1073,16 +1070,18 @@ FL_INLINE void NAME(log_softmax_finish)(ptrdiff_t n, const fl_row_stats *s, REAL
     ptrdiff_t k = 0;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += chunk, k++) {
         const ptrdiff_t len = n - j0 < chunk ? n - j0 : chunk;
-        const REAL shift = (REAL)(s->m - (double)chunk_max[k]);
+        const REAL cm = chunk_max[k];
+        const REAL shift = (REAL)(s->m - (double)cm);
+        const REAL *restrict xc = x + j0;
         REAL *restrict oc = out + j0;
         FL_SIMD
         for (ptrdiff_t j = 0; j < len; j++)
-            oc[j] = (oc[j] - shift) - ls;
+            oc[j] = ((xc[j] - cm) - shift) - ls;
     }
 }
 
-/* softmax, log_softmax or logsumexp of one row from its pass statistics; for softmax,
- * out already holds exp(x_j - chunk_max[k]). */
+/* softmax, log_softmax or logsumexp of one row from its pass statistics; for softmax
+ * and log_softmax, out holds exp(x_j - chunk_max[k]) from the pass. */
 FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const fl_row_stats *sp,
                                     REAL *restrict out, const REAL *restrict chunk_max,
                                     int what)
@@ -1102,12 +1101,7 @@ FL_INLINE void NAME(softmax_finish)(const REAL *restrict x, ptrdiff_t n, const f
     if (what == NAME(OUT_LSE)) {
         out[0] = (REAL)(s.m + log_s);
     } else if (what == NAME(OUT_LOG_SOFTMAX)) {
-        /* In REAL, at full SIMD width: x_j - m <= 0 and -log_s <= 0 share their sign, so
-         * nothing cancels and the result is within about 2 ulp. */
-        const REAL m = (REAL)s.m, ls = (REAL)log_s;
-        FL_SIMD
-        for (ptrdiff_t j = 0; j < n; j++)
-            out[j] = (x[j] - m) - ls;
+        NAME(log_softmax_finish)(x, n, &s, out, chunk_max);
     } else {
         const double S = s.below + s.n_top;
         const ptrdiff_t chunk = fl_chunk_len(n);
@@ -1182,14 +1176,10 @@ FL_HOT static void NAME(softmax_block)(const REAL *x_all, ptrdiff_t r0, ptrdiff_
         const REAL *restrict x = x_all + i * n;
         REAL *restrict out = out_all + i * out_stride;
         fl_row_stats s = NAME(row_pass)(x, n, NAME(C_NONE), NULL, NULL, 0.0, 0.0,
-                                        what == NAME(OUT_LSE) ? NULL : out,
-                                        what == NAME(OUT_LOG_SOFTMAX), chunk_max);
+                                        what == NAME(OUT_LSE) ? NULL : out, chunk_max);
         if (what != NAME(OUT_SOFTMAX))
-            NAME(row_log_sum)(&s, NULL, n, chunk_max);
-        if (what == NAME(OUT_LOG_SOFTMAX) && s.finite)
-            NAME(log_softmax_finish)(n, &s, out, chunk_max);
-        else
-            NAME(softmax_finish)(x, n, &s, out, chunk_max, what);
+            NAME(row_log_sum)(&s, out, n, chunk_max);
+        NAME(softmax_finish)(x, n, &s, out, chunk_max, what);
     }
 }
 

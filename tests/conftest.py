@@ -9,6 +9,7 @@ Conventions:
 - ``case(...)`` formats the parameters of a case for assertion messages.
 """
 import itertools
+import math
 import pathlib
 import re
 
@@ -144,6 +145,30 @@ def make_class_case(seed, dtype, target_kind, n=13, c=7, weighted=False, ignored
             labels[[1, 4, n - 1]] = ignore_index
         target = labels.astype(target_kind)
     return x, target, weight, ignore_index
+
+
+# Where the sum S of exp(x_j - max) over a row crosses the kernels' switch between a
+# plain sum and one split into the max entry and the rest (S < 1.5): S - 1 from 1e-9 to 2.
+S_MINUS_1_ACROSS_THE_SPLIT = [1e-9, 1e-4, 0.3, 0.45, 0.5, 0.55, 0.8, 0.95, 1.0, 1.05, 1.3, 2.0]
+
+
+def make_dominated_rows(seed, c, dtype):
+    """Rows of c logits, one per value of S_MINUS_1_ACROSS_THE_SPLIT, each led by one
+    entry at a random place: (x in dtype, where the max is, S - 1 of the rounded x summed
+    exactly in float64, exp(x_j - max) in float64 with 0 at the max)."""
+    rng = np.random.default_rng(seed)
+    n = len(S_MINUS_1_ACROSS_THE_SPLIT)
+    x = rng.normal(size=(n, c))
+    top = rng.integers(0, c, n)
+    for i, s_minus_1 in enumerate(S_MINUS_1_ACROSS_THE_SPLIT):
+        others = np.delete(x[i], top[i])
+        x[i, top[i]] = others.max() + np.log(np.exp(others - others.max()).sum() / s_minus_1)
+    x = x.astype(dtype)
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64[np.arange(n), top][:, None])
+    e[np.arange(n), top] = 0.0
+    tail = np.array([math.fsum(row) for row in e])
+    return x, top, tail, e
 
 
 @pytest.fixture

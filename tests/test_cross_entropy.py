@@ -14,8 +14,8 @@ from fastloss import reference as ref
 
 from conftest import (DTYPE_IDS, DTYPES, LOSS_RTOL, REDUCTIONS, SMOOTHINGS, assert_close,
                      case, check_class_loss_against_reference, CLASS_LOSS_MATRIX as MATRIX,
-                     CLASS_LOSS_MATRIX_IDS as MATRIX_IDS, make_class_case, numerical_grad,
-                     tol)
+                     CLASS_LOSS_MATRIX_IDS as MATRIX_IDS, make_class_case, make_dominated_rows,
+                     numerical_grad, tol)
 
 
 @pytest.mark.parametrize("dtype,target_kind,weighted,label_smoothing,reduction,ignored",
@@ -215,21 +215,10 @@ def test_dominant_label_on_both_sides_of_the_split_sum(dtype, c):
     # other entries of exp(x_j - x_y) anywhere from 1e-9 to 2: the kernel sums exp
     # plainly and splits off the max entries only where S is small (S < 1.5), and both
     # sides keep the per-sample loss and the label's gradient 1/S - 1 relatively exact.
-    rng = np.random.default_rng(c)
-    s_minus_1 = np.array([1e-9, 1e-4, 0.3, 0.45, 0.5, 0.55, 0.8, 0.95, 1.0, 1.05, 1.3, 2.0])
-    n = len(s_minus_1)
-    x = rng.normal(size=(n, c))
-    y = rng.integers(0, c, n)
-    for i in range(n):
-        others = np.delete(x[i], y[i])
-        x[i, y[i]] = others.max() + np.log(np.exp(others - others.max()).sum() / s_minus_1[i])
-    x = x.astype(dtype)
+    x, y, tail, e = make_dominated_rows(c, c, dtype)
+    n = len(y)
     # closed forms in float64 (x_y is the max): loss = log1p(S - 1), p_j = exp(x_j - x_y) / S
     # and the label's gradient p_y - 1 = -(S - 1) / S, with S - 1 summed exactly
-    x64 = x.astype(np.float64)
-    e = np.exp(x64 - x64[np.arange(n), y][:, None])
-    e[np.arange(n), y] = 0.0
-    tail = np.array([math.fsum(row) for row in e])
     want_value = np.log1p(tail)
     want_p = e / (1.0 + tail)[:, None]
     want_p[np.arange(n), y] = 1.0 / (1.0 + tail)

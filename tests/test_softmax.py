@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 import fastloss
 from fastloss import reference as ref
 
-from conftest import DTYPE_IDS, DTYPES, assert_close, case, tol
+from conftest import DTYPE_IDS, DTYPES, assert_close, case, make_dominated_rows, tol
 
 FUNCS = {
     "softmax": (fastloss.softmax, ref.softmax),
@@ -313,6 +313,25 @@ def test_log_softmax_of_dominant_entry_keeps_relative_accuracy(dtype):
     assert got[0] < 0, got
     np.testing.assert_allclose(float(got[0]), want, rtol=tol(dtype)["rtol"])
     np.testing.assert_allclose(float(fastloss.logsumexp(x)), 40.0 - want, rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("c", [40, 1000, 5000])
+def test_dominant_entry_on_both_sides_of_the_split_sum(dtype, c):
+    # The max leads the other entries by a margin that puts S - 1 = sum over the others
+    # of exp(x_j - max) anywhere from 1e-9 to 2, in every chunk of a long row: the sum
+    # is plain where S is large and split off the max where S is small (S < 1.5), and
+    # log_softmax at the max, -log1p(S - 1), stays relatively exact on both sides.
+    x, top, tail, _ = make_dominated_rows(c + 7, c, dtype)
+    n = len(top)
+    x64 = x.astype(np.float64)
+    m = x64[np.arange(n), top]
+    log_s = np.log1p(tail)
+    rtol = tol(dtype)["rtol"]
+    ls = fastloss.log_softmax(x)
+    np.testing.assert_allclose(ls[np.arange(n), top], -log_s, rtol=rtol, atol=0)
+    np.testing.assert_allclose(ls, (x64 - m[:, None]) - log_s[:, None], rtol=rtol, atol=0)
+    np.testing.assert_allclose(fastloss.logsumexp(x, axis=-1), m + log_s, rtol=rtol, atol=0)
 
 
 # ---- empty slices, out=, keepdims ---------------------------------------------------------
