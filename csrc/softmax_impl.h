@@ -1074,8 +1074,13 @@ FL_INLINE void NAME(log_softmax_finish)(const REAL *restrict x, ptrdiff_t n,
         const REAL shift = (REAL)(s->m - (double)cm);
         const REAL *restrict xc = x + j0;
         REAL *restrict oc = out + j0;
+        /* the vector loop's stores start on a cache line, as in ce_finish */
+        ptrdiff_t head = fl_misalignment(oc, sizeof(REAL));
+        head = head < len ? head : len;
+        for (ptrdiff_t j = 0; j < head; j++)
+            oc[j] = ((xc[j] - cm) - shift) - ls;
         FL_SIMD
-        for (ptrdiff_t j = 0; j < len; j++)
+        for (ptrdiff_t j = head; j < len; j++)
             oc[j] = ((xc[j] - cm) - shift) - ls;
     }
 }
